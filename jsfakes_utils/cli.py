@@ -1,0 +1,139 @@
+"""The command line: `python -m jsfakes_utils <command>` (also installed as `jsfakes`).
+
+It only wires commands to the modules below it; `--help` works on every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+from . import config, data, mmm
+
+
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", choices=data.SOURCES, default="auto",
+                   help="where the chorales come from: auto = a local JS-Fakes folder if given, "
+                        "else music21's Bach chorales (offline); github and hub download (default: auto)")
+    p.add_argument("--data-dir", default=None,
+                   help=f"a JS-Fakes folder with midi/ inside (default: ${config.DATA_DIR_VARIABLE})")
+    p.add_argument("--fixed-order", action="store_true",
+                   help="keep the tracks in S-A-T-B order instead of shuffling them per row")
+    p.add_argument("--seed", type=int, default=data.SHUFFLE_SEED,
+                   help="seed of the per-row track shuffle (default: %(default)s)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="music21 source only: convert just the first N chorales (quick runs)")
+
+
+def _load(args) -> data.Rows:
+    return data.load_rows(args.source, args.data_dir, shuffle=not args.fixed_order, seed=args.seed,
+                          limit=args.limit)
+
+
+def cmd_data(args) -> int:
+    rows = _load(args)
+    data.write(rows, args.out)
+    print(f"{rows.summary()}\nwrote {args.out}/train.txt, {args.out}/test.txt, {args.out}/tokenizer/")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    lines = [line for line in Path(args.file).read_text().splitlines() if line.strip()]
+    bad = 0
+    for i, line in enumerate(lines, 1):
+        report = mmm.validate(line, bars=args.bars, tracks=args.tracks, monophonic=not args.polyphonic)
+        if not report.ok:
+            bad += 1
+            print(f"line {i}: {report}")
+    print(f"{len(lines) - bad} of {len(lines)} rows valid")
+    return 1 if bad else 0
+
+
+def export(row: str, out: Path, name: str, bpm: float, strict: bool = True) -> list[Path]:
+    """Write name.txt, name.mid (tempo = bpm), name.wav and name.png for one token row."""
+    from . import audio, plots
+
+    out.mkdir(parents=True, exist_ok=True)
+    sequence = mmm.decode(row, bpm=bpm, strict=strict)
+    (out / f"{name}.txt").write_text(row + "\n")
+    return [out / f"{name}.txt", audio.write_midi(sequence, out / f"{name}.mid"),
+            audio.write_wav(audio.synthesize(sequence), out / f"{name}.wav"),
+            Path(plots.save_piano_roll(sequence, out / f"{name}.png", title=f"{name} at {bpm:g} BPM"))]
+
+
+def cmd_decode(args) -> int:
+    lines = [line for line in Path(args.file).read_text().splitlines() if line.strip()]
+    if not 1 <= args.line <= len(lines):
+        print(f"error: {args.file} has {len(lines)} rows; --line must be 1..{len(lines)}", file=sys.stderr)
+        return 2
+    for path in export(lines[args.line - 1], Path(args.out), args.name, args.bpm, strict=not args.repair):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    rows = _load(args)
+    data.write(rows, args.data_out)
+    lengths = [len(r["text"].split()) for r in rows.train + rows.test]
+    vocab = {w for r in rows.train for w in r["text"].split()}
+    print(rows.summary())
+    print(f"tokens per row: min {min(lengths)}, mean {statistics.mean(lengths):.0f}, max {max(lengths)}; "
+          f"{len(vocab)} distinct words (+5 specials = {len(vocab) + 5} tokenizer ids)")
+    row = rows.test[0]
+    print(f"decoding test row 0 ({row['source_file']}, bars {row['start_bar'] + 1}-{row['start_bar'] + 4}) "
+          f"at {args.bpm:g} BPM")
+    for path in export(row["text"], Path(args.out), "excerpt", args.bpm):
+        print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jsfakes", description="Music as text: the MMM format, "
+                                     "the js-fakes-4bars dataset and its tokenizer.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("data", help="build train.txt, test.txt and the tokenizer from a source",
+                       description="Build the dataset (one MMM row per line) and its tokenizer.")
+    _add_source_args(p)
+    p.add_argument("--out", default="data/build", help="output folder (default: %(default)s)")
+    p.set_defaults(run=cmd_data)
+
+    p = sub.add_parser("validate", help="check every row of a token file and list the problems",
+                       description="Check every row of a file of MMM rows; exit 1 if any is invalid.")
+    p.add_argument("file", help="a text file with one row of tokens per line")
+    p.add_argument("--bars", type=int, default=4, help="bars each track must have (default: %(default)s)")
+    p.add_argument("--tracks", type=int, default=4, help="tracks each row must have (default: %(default)s)")
+    p.add_argument("--polyphonic", action="store_true", help="allow chords within a track")
+    p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("decode", help="turn one row of tokens into MIDI, WAV, a piano roll and text",
+                       description="Decode one row of a token file into NAME.mid/.wav/.png/.txt.")
+    p.add_argument("file", help="a text file with one row of tokens per line")
+    p.add_argument("--line", type=int, default=1, help="which row, counting from 1 (default: %(default)s)")
+    p.add_argument("--bpm", type=float, default=mmm.DEFAULT_BPM, help="tempo (default: %(default)s)")
+    p.add_argument("--out", default="out", help="output folder (default: %(default)s)")
+    p.add_argument("--name", default="piece", help="file name stem (default: %(default)s)")
+    p.add_argument("--repair", action="store_true",
+                   help="repair a malformed row with warnings instead of stopping with an error")
+    p.set_defaults(run=cmd_decode)
+
+    p = sub.add_parser("demo", help="build the dataset, print its statistics, export one excerpt",
+                       description="The README's main command: data from the best available source, "
+                                   "its statistics, and one excerpt as MIDI, WAV and piano roll.")
+    _add_source_args(p)
+    p.add_argument("--data-out", default="data/build", help="dataset folder (default: %(default)s)")
+    p.add_argument("--out", default="out", help="folder for the excerpt (default: %(default)s)")
+    p.add_argument("--bpm", type=float, default=90.0, help="tempo of the excerpt (default: %(default)s)")
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

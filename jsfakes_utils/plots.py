@@ -1,0 +1,56 @@
+"""Pictures of music with matplotlib (note_seq's bokeh plot does not work under bokeh 3).
+
+Introduced in notebook 01.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import Rectangle
+
+from . import mmm
+
+VOICE_COLORS = ("tab:red", "tab:orange", "tab:green", "tab:blue")  # soprano, alto, tenor, bass
+
+
+def piano_roll(sequence, ax=None, title: str | None = None):
+    """Draw the notes as bars, one colour per voice, with a line at every barline. Returns the axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    qpm = sequence.tempos[0].qpm if sequence.tempos else mmm.DEFAULT_BPM
+    beats = qpm / 60  # seconds -> quarter notes
+    names = {info.instrument: info.name for info in sequence.instrument_infos}
+    seen = set()
+    for note in sequence.notes:
+        color = VOICE_COLORS[note.instrument % len(VOICE_COLORS)]
+        label = None
+        if note.instrument not in seen:
+            seen.add(note.instrument)
+            default = mmm.VOICE_NAMES[note.instrument] if note.instrument < 4 else f"voice {note.instrument}"
+            label = names.get(note.instrument) or default
+        ax.add_patch(Rectangle((note.start_time * beats, note.pitch - 0.4),
+                               (note.end_time - note.start_time) * beats, 0.8,
+                               color=color, alpha=0.8, label=label))
+    end = max([sequence.total_time] + [n.end_time for n in sequence.notes]) * beats
+    pitches = [n.pitch for n in sequence.notes] or [60]
+    for bar in range(0, int(end) + 1, 4):
+        ax.axvline(bar, color="0.8", linewidth=0.8, zorder=0)
+    ax.set_xlim(0, max(end, 4))
+    ax.set_ylim(min(pitches) - 2, max(pitches) + 2)
+    ax.set_xlabel("quarter notes")
+    ax.set_ylabel("MIDI pitch")
+    if seen:
+        ax.legend(loc="upper right", fontsize="small", ncol=4)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def save_piano_roll(sequence, path, title: str | None = None):
+    """Draw a piano roll into a PNG file."""
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    piano_roll(sequence, ax=ax, title=title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

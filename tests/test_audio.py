@@ -1,0 +1,58 @@
+"""Audio, MIDI export and pictures: non-silent, deterministic, the right tempo and length."""
+
+import matplotlib
+import numpy as np
+import pretty_midi
+import pytest
+from scipy.io import wavfile
+
+from conftest import make_sequence
+from jsfakes_utils import audio, mmm, plots
+
+matplotlib.use("Agg")
+
+ROW = mmm.encode(make_sequence({0: [(0, 8, 72), (8, 16, 71)], 3: [(0, 16, 48)]}), bars=1)[0]
+
+
+@pytest.mark.parametrize("sine", [True, pytest.param(False, marks=pytest.mark.skipif(
+    not audio.has_fluidsynth(), reason="FluidSynth (libfluidsynth3) is not installed"))])
+def test_synthesis_is_audible_and_deterministic(sine):
+    sequence = mmm.decode(ROW, bpm=120)
+    first = audio.synthesize(sequence, sine=sine)
+    assert np.abs(first).max() > 0.5 and len(first) >= 2 * audio.SAMPLE_RATE  # 2 s of music, loud
+    assert np.array_equal(first, audio.synthesize(sequence, sine=sine))
+
+
+def test_default_synth_says_when_it_falls_back(monkeypatch):
+    audio.has_fluidsynth.cache_clear()
+    monkeypatch.setitem(__import__("sys").modules, "fluidsynth", None)  # as if it were missing
+    try:
+        with pytest.warns(UserWarning, match="sine synth"):
+            audio.synthesize(mmm.decode(ROW))
+    finally:
+        audio.has_fluidsynth.cache_clear()
+
+
+def test_wav_and_midi_files(tmp_path):
+    sequence = mmm.decode(ROW, bpm=60)
+    wav = audio.write_wav(audio.synthesize(sequence, sine=True), tmp_path / "a.wav")
+    rate, samples = wavfile.read(wav)
+    assert rate == audio.SAMPLE_RATE and samples.dtype == np.int16 and samples.max() > 10000
+    midi = pretty_midi.PrettyMIDI(str(audio.write_midi(sequence, tmp_path / "a.mid")))
+    assert midi.get_tempo_changes()[1][0] == pytest.approx(60)
+    assert midi.get_end_time() == pytest.approx(4.0)  # one 4/4 bar at 60 BPM
+
+
+def test_soundfont_choice(tmp_path, monkeypatch):
+    assert audio.soundfont().suffix == ".sf2" and audio.soundfont().exists()
+    monkeypatch.setenv(audio.SOUNDFONT_VARIABLE, str(tmp_path / "missing.sf2"))
+    with pytest.raises(FileNotFoundError, match="missing.sf2"):
+        audio.soundfont()
+
+
+def test_piano_roll(tmp_path):
+    sequence = mmm.decode(ROW)
+    ax = plots.piano_roll(sequence)
+    assert len(ax.patches) == 3 and [t.get_text() for t in ax.get_legend().get_texts()] == ["soprano", "bass"]
+    path = plots.save_piano_roll(sequence, tmp_path / "roll.png")
+    assert path.stat().st_size > 1000

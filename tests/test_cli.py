@@ -1,0 +1,65 @@
+"""The command line: --help everywhere, each command end to end on small inputs."""
+
+import subprocess
+import sys
+
+import pytest
+
+from jsfakes_utils import cli, config, mmm
+from test_mmm import VALID
+
+COMMANDS = ["data", "validate", "decode", "demo"]
+
+
+def test_every_command_and_flag_has_help():
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert sorted(sub.choices) == sorted(COMMANDS)
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+def test_module_entry_point_prints_help():
+    result = subprocess.run([sys.executable, "-m", "jsfakes_utils", "data", "--help"],
+                            capture_output=True, text=True, check=True)
+    assert "--data-dir" in result.stdout and "JSFAKES_DATA_DIR" in result.stdout
+
+
+def test_validate_command(tmp_path, capsys):
+    rows = tmp_path / "rows.txt"
+    rows.write_text(VALID + "\n" + VALID.replace("NOTE_OFF=60", "NOTE_OFF=61", 1) + "\n")
+    assert cli.main(["validate", str(rows)]) == 1
+    out = capsys.readouterr().out
+    assert "line 2:" in out and "unmatched_note_off" in out and "1 of 2 rows valid" in out
+
+
+def test_decode_command(tmp_path, capsys):
+    rows = tmp_path / "rows.txt"
+    rows.write_text(VALID + "\nPIECE_START NOTE_ON=60\n")
+    assert cli.main(["decode", str(rows), "--bpm", "100", "--out", str(tmp_path / "o")]) == 0
+    assert {p.suffix for p in (tmp_path / "o").iterdir()} == {".txt", ".mid", ".wav", ".png"}
+    assert cli.main(["decode", str(rows), "--line", "2", "--out", str(tmp_path / "o")]) == 2
+    assert "cannot decode" in capsys.readouterr().err
+    assert cli.main(["decode", str(rows), "--line", "3"]) == 2
+
+
+def test_data_and_demo_commands(tmp_path, cache, monkeypatch, capsys):
+    monkeypatch.delenv(config.DATA_DIR_VARIABLE, raising=False)
+    out = tmp_path / "build"
+    assert cli.main(["data", "--source", "music21", "--limit", "8", "--fixed-order", "--out", str(out)]) == 0
+    assert "Bach chorales from music21" in capsys.readouterr().out
+    first = (out / "train.txt").read_text().splitlines()[0]
+    assert mmm.validate(first).ok and first.split()[4] == "INST=0"
+    assert cli.main(["demo", "--limit", "8", "--data-out", str(out), "--out", str(tmp_path / "x")]) == 0
+    printed = capsys.readouterr().out
+    assert "tokens per row" in printed and "at 90 BPM" in printed
+    assert (tmp_path / "x" / "excerpt.mid").exists()
+
+
+def test_errors_are_one_line(capsys, monkeypatch):
+    monkeypatch.delenv(config.DATA_DIR_VARIABLE, raising=False)
+    assert cli.main(["data", "--source", "jsfakes"]) == 2
+    assert capsys.readouterr().err.startswith("error: source 'jsfakes' needs a JS-Fakes folder")
+    with pytest.raises(SystemExit):
+        cli.main(["data", "--source", "napster"])

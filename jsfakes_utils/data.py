@@ -149,7 +149,7 @@ def github_folder(url: str = GITHUB_URL, digest: str = GITHUB_MIDI_DIGEST) -> Pa
         with zipfile.ZipFile(archive) as zf:
             for member in zf.infolist():
                 parts = Path(member.filename).parts[1:]  # drop the archive's top folder
-                if member.is_dir() or not parts or parts[0] not in ("midi", "jsf-extended"):
+                if member.is_dir() or not parts or parts[0] not in ("midi", "jsf-extended", "metadata"):
                     continue
                 target = folder.joinpath(*parts)
                 target.parent.mkdir(parents=True, exist_ok=True)

@@ -231,6 +231,21 @@ def _inst_of(voice: int, programs: set[int], voice_insts: Sequence[int]) -> int:
     raise ValueError(f"voice {voice} has no INST: give voice_insts at least {voice + 1} entries")
 
 
+def pretty(tokens: Tokens) -> str:
+    """A row made readable: the header, then each track's INST and one bar per line."""
+    lines, line = [], []
+    for word in words(tokens):
+        if word in ("TRACK_START", "BAR_START", "PIECE_END") and line:
+            lines.append(" ".join(line))
+            line = []
+        line.append(word)
+        if word == "INST" or word.startswith("INST="):
+            lines.append(" ".join(line))
+            line = []
+    lines.append(" ".join(line))
+    return "\n".join(("    " if ln.startswith("BAR_START") else "") + ln for ln in lines if ln)
+
+
 def split_tracks(tokens: Tokens) -> tuple[list[str], list[list[str]], list[str]]:
     """(words before the first track, each track's words, words after the last track)."""
     ws = words(tokens)

@@ -234,3 +234,10 @@ def test_shuffle_and_sort_tracks():
     assert mmm.sort_tracks(shuffled) == VALID
     with pytest.raises(ValueError, match="unbalanced"):
         mmm.split_tracks("PIECE_START TRACK_START INST=0")
+
+
+def test_pretty_puts_one_bar_per_line():
+    lines = mmm.pretty(VALID).splitlines()
+    assert lines[:3] == [HEAD, "TRACK_START INST=0", "    " + BAR]
+    assert lines[-2:] == ["    " + BAR + " TRACK_END", "PIECE_END"]
+    assert " ".join(lines).split() == VALID.split()

@@ -19,5 +19,7 @@ fi
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
+# The exact tested set first (nothing left for pip to resolve), then the project itself.
+"$VENV/bin/python" -m pip install -q -r constraints.txt
 "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[dev]"
 echo "environment ready in $VENV"

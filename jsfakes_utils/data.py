@@ -53,7 +53,7 @@ class Rows:
     def summary(self) -> str:
         text = f"source: {self.source}; train {len(self.train):,} rows, test {len(self.test):,} rows"
         if self.skipped:
-            reasons = ", ".join(f"{n} {why}" for why, n in self.skipped.most_common())
+            reasons = ", ".join(f"{why} ({n})" for why, n in self.skipped.most_common())
             text += f"; skipped {sum(self.skipped.values())} piece(s): {reasons}"
         return text
 

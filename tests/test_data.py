@@ -91,7 +91,7 @@ def test_split_by_file_name_as_strings(tmp_path):
 def test_corrupt_midi_is_counted_not_lost(tmp_path):
     rows = data.jsfakes_rows(fake_jsfakes(tmp_path / "jsf", n=9, corrupt=["bad.mid"]))
     assert rows.skipped == {"unreadable MIDI": 1}
-    assert "skipped 1 piece(s): 1 unreadable MIDI" in rows.summary()
+    assert "skipped 1 piece(s): unreadable MIDI (1)" in rows.summary()
     with pytest.raises(ValueError, match="bad.mid: not a readable MIDI"):
         data.read_midi(tmp_path / "jsf" / "midi" / "bad.mid")
 

@@ -1,4 +1,4 @@
-"""Settings read from the environment: quick mode, where the data and the caches live, seeds.
+"""Settings read from the environment: quick mode, Colab, where the data and the caches live.
 
 Every notebook's parameters cell starts with `QUICK = config.quick_mode()`.
 """
@@ -6,11 +6,8 @@ Every notebook's parameters cell starts with `QUICK = config.quick_mode()`.
 from __future__ import annotations
 
 import os
-import random
 import sys
 from pathlib import Path
-
-import numpy as np
 
 DATA_DIR_VARIABLE = "JSFAKES_DATA_DIR"  # a JS-Fakes folder (with midi/), e.g. a clone of js-fakes
 CACHE_VARIABLE = "JSFAKES_CACHE"  # where downloads and converted corpora are kept
@@ -46,13 +43,3 @@ def cache_dir() -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and (when installed) PyTorch."""
-    random.seed(seed)
-    np.random.seed(seed)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.manual_seed(seed)

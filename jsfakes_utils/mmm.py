@@ -239,7 +239,7 @@ def pretty(tokens: Tokens) -> str:
             lines.append(" ".join(line))
             line = []
         line.append(word)
-        if word == "INST" or word.startswith("INST="):
+        if word.startswith("INST="):
             lines.append(" ".join(line))
             line = []
     lines.append(" ".join(line))

@@ -24,7 +24,7 @@ def test_every_row_is_valid_and_round_trips(jsfakes_rows):
         assert mmm.encode(mmm.decode(row["text"])) == [row["text"]], row
 
 
-def test_rows_match_the_published_format(jsfakes_rows):
+def test_rows_match_the_published_format(jsfakes_dir, jsfakes_rows):
     rows = [r["text"] for r in jsfakes_rows.train + jsfakes_rows.test]
     lengths = [len(r.split()) for r in rows]
     assert (min(lengths), max(lengths)) == (96, 333)
@@ -32,12 +32,8 @@ def test_rows_match_the_published_format(jsfakes_rows):
     # Track order is shuffled per row with a fixed seed: varied, and the same on every build.
     orders = collections.Counter(tuple(w for w in r.split() if w.startswith("INST=")) for r in rows)
     assert len(orders) == 24
-    assert data.jsfakes_rows.__defaults__  # the seed is a default, not chance
-    assert rows[0] == data.jsfakes_rows(jsfakes_rows_folder(jsfakes_rows)).train[0]["text"]
-
-
-def jsfakes_rows_folder(rows):
-    return rows.source.split(" in ", 1)[1]
+    assert data.jsfakes_rows(jsfakes_dir).test == jsfakes_rows.test
+    assert data.jsfakes_rows(jsfakes_dir, seed=1).test != jsfakes_rows.test
 
 
 def test_decoded_windows_give_back_the_midi_notes(jsfakes_dir):

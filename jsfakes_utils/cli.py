@@ -27,20 +27,23 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
                    help="music21 source only: convert just the first N chorales (quick runs)")
 
 
-def _load(args) -> data.Rows:
-    return data.load_rows(args.source, args.data_dir, shuffle=not args.fixed_order, seed=args.seed,
-                          limit=args.limit)
+def _build(args, out) -> data.Rows:
+    return data.build(args.source, args.data_dir, out, shuffle=not args.fixed_order, seed=args.seed,
+                      limit=args.limit)
+
+
+def _rows_in(file: str) -> list[str]:
+    """The non-empty lines of a token file."""
+    return [line for line in Path(file).read_text().splitlines() if line.strip()]
 
 
 def cmd_data(args) -> int:
-    rows = _load(args)
-    data.write(rows, args.out)
-    print(f"{rows.summary()}\nwrote {args.out}/train.txt, {args.out}/test.txt, {args.out}/tokenizer/")
+    _build(args, args.out)
     return 0
 
 
 def cmd_validate(args) -> int:
-    lines = [line for line in Path(args.file).read_text().splitlines() if line.strip()]
+    lines = _rows_in(args.file)
     bad = 0
     for i, line in enumerate(lines, 1):
         report = mmm.validate(line, bars=args.bars, tracks=args.tracks, monophonic=not args.polyphonic)
@@ -64,7 +67,7 @@ def export(row: str, out: Path, name: str, bpm: float, strict: bool = True) -> l
 
 
 def cmd_decode(args) -> int:
-    lines = [line for line in Path(args.file).read_text().splitlines() if line.strip()]
+    lines = _rows_in(args.file)
     if not 1 <= args.line <= len(lines):
         print(f"error: {args.file} has {len(lines)} rows; --line must be 1..{len(lines)}", file=sys.stderr)
         return 2
@@ -74,11 +77,9 @@ def cmd_decode(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    rows = _load(args)
-    data.write(rows, args.data_out)
+    rows = _build(args, args.data_out)
     lengths = [len(r["text"].split()) for r in rows.train + rows.test]
     vocab = {w for r in rows.train for w in r["text"].split()}
-    print(rows.summary())
     print(f"tokens per row: min {min(lengths)}, mean {statistics.mean(lengths):.0f}, max {max(lengths)}; "
           f"{len(vocab)} distinct words (+5 specials = {len(vocab) + 5} tokenizer ids)")
     row = rows.test[0]

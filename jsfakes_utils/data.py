@@ -94,15 +94,15 @@ def midi_rows(folder: Path, names: list[str], skipped: collections.Counter, **kw
     rows = []
     for name in names:
         try:
-            rows += sequence_rows(read_midi(folder / name), name, **kwargs)
-        except ValueError as error:
-            skipped[_reason(error)] += 1
+            sequence = read_midi(folder / name)
+        except ValueError:
+            skipped["unreadable MIDI"] += 1
+            continue
+        try:
+            rows += sequence_rows(sequence, name, **kwargs)
+        except ValueError as error:  # the format cannot hold it, e.g. "time signature 3/4 at 0 s"
+            skipped[str(error).split(":")[0][:60]] += 1
     return rows
-
-
-def _reason(error: Exception) -> str:
-    text = str(error)
-    return "unreadable MIDI" if "not a readable MIDI" in text else text.split(":")[0][:60]
 
 
 def jsfakes_rows(data_dir: str | Path, extended: bool = False, shuffle: bool = True,

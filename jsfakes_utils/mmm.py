@@ -92,6 +92,11 @@ class Report:
         return "\n".join(lines + [f"  {p.kind}: {p}" for p in self.problems])
 
 
+def voice_name(voice: int) -> str:
+    """'soprano', 'alto', 'tenor', 'bass' for voices 0-3, else 'voice N'."""
+    return VOICE_NAMES[voice] if 0 <= voice < len(VOICE_NAMES) else f"voice {voice}"
+
+
 def words(tokens: Tokens) -> list[str]:
     """A token row as a list of words (a string is split on whitespace)."""
     return tokens.split() if isinstance(tokens, str) else list(tokens)
@@ -526,8 +531,7 @@ def decode(
     sequence.tempos.add(qpm=bpm)
     sequence.time_signatures.add(numerator=4, denominator=4)
     for t in tracks:
-        name = VOICE_NAMES[t.voice] if t.voice < len(VOICE_NAMES) else f"voice {t.voice}"
-        sequence.instrument_infos.add(instrument=t.voice, name=name)
+        sequence.instrument_infos.add(instrument=t.voice, name=voice_name(t.voice))
         for start, end, pitch in t.notes:
             sequence.notes.add(pitch=pitch, velocity=VELOCITY, instrument=t.voice,
                                program=t.inst or 0, start_time=start * seconds_per_step,

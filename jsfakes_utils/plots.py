@@ -26,8 +26,7 @@ def piano_roll(sequence, ax=None, title: str | None = None):
         label = None
         if note.instrument not in seen:
             seen.add(note.instrument)
-            default = mmm.VOICE_NAMES[note.instrument] if note.instrument < 4 else f"voice {note.instrument}"
-            label = names.get(note.instrument) or default
+            label = names.get(note.instrument) or mmm.voice_name(note.instrument)
         ax.add_patch(Rectangle((note.start_time * beats, note.pitch - 0.4),
                                (note.end_time - note.start_time) * beats, 0.8,
                                color=color, alpha=0.8, label=label))

@@ -10,7 +10,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from . import config, data, mmm
+from . import config, data, evaluate, mmm, ngram
 
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
@@ -87,6 +87,67 @@ def cmd_demo(args) -> int:
           f"at {args.bpm:g} BPM")
     for path in export(row["text"], Path(args.out), "excerpt", args.bpm):
         print(f"wrote {path}")
+
+    print("\nThe n-gram baseline, order 1 to 8:")
+    train, test = [r["text"] for r in rows.train], [r["text"] for r in rows.test]
+    curve = ngram.cross_entropy_curve(train, test)
+    print("order  train CE  test CE   (nats per token, scored like a causal LM's eval loss)")
+    for n, (train_ce, test_ce) in curve.items():
+        print(f"{n:5d}  {train_ce:8.4f}  {test_ce:7.4f}")
+    best = min(curve, key=lambda n: curve[n][1])
+    model = ngram.train_ngram(train, best)
+    print(f"best: order {best} (lowest test cross-entropy); the seed's GPT-2 reached 0.5542")
+    pieces = {f"{best}-gram, sampled": model.sample(args.n, seed=args.sample_seed),
+              f"{best}-gram, greedy": model.sample(args.n, temperature=0)}
+    print(f"\n{args.n} pieces each, sampled (temperature 1, seed {args.sample_seed}) and greedy (the seed's way):")
+    print(evaluate.format_table(evaluate.evaluate(pieces, evaluate.reference(train, test))))
+    return 0
+
+
+def _reference(folder: str) -> evaluate.Reference:
+    return evaluate.reference(data.read_split(folder, "train"), data.read_split(folder, "test"))
+
+
+def _write_rows(rows: list[str], file: str) -> None:
+    Path(file).parent.mkdir(parents=True, exist_ok=True)
+    Path(file).write_text("\n".join(rows) + "\n")
+    print(f"wrote {len(rows)} rows to {file}")
+
+
+def cmd_ngram(args) -> int:
+    train, test = data.read_split(args.data, "train"), data.read_split(args.data, "test")
+    model = ngram.train_ngram(train, args.order)
+    print(f"{model}\ntrain cross-entropy {model.cross_entropy(train):.4f}, "
+          f"test cross-entropy {model.cross_entropy(test):.4f} nats/token")
+    if args.save:
+        print(f"saved {model.save(args.save)}")
+    if args.samples:
+        rows = model.sample(args.n, temperature=args.temperature, top_k=args.top_k, seed=args.seed)
+        _write_rows(rows, args.samples)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    groups = {Path(f).stem: _rows_in(f) for f in args.files}
+    empty = [name for name, rows in groups.items() if not rows]
+    if empty:
+        raise ValueError(f"no rows in {', '.join(empty)}")
+    table = evaluate.evaluate(groups, _reference(args.data))
+    print(evaluate.format_table(table))
+    return 0
+
+
+def cmd_fewshot(args) -> int:
+    from . import fewshot
+
+    train = data.read_split(args.data, "train")
+    model, tokenizer = fewshot.load_model(args.model, local_files_only=not args.online)
+    prompt, answers, rows = fewshot.run(model, tokenizer, train, n=args.n, k=args.k, seed=args.seed,
+                                        max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+    print(fewshot.describe(rows))
+    if args.samples:
+        _write_rows(rows, args.samples)
+    print(evaluate.format_table(evaluate.evaluate({"few-shot": rows}, _reference(args.data))))
     return 0
 
 
@@ -127,7 +188,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-out", default="data/build", help="dataset folder (default: %(default)s)")
     p.add_argument("--out", default="out", help="folder for the excerpt (default: %(default)s)")
     p.add_argument("--bpm", type=float, default=90.0, help="tempo of the excerpt (default: %(default)s)")
+    p.add_argument("--n", type=int, default=8, help="n-gram pieces to generate and score (default: %(default)s)")
+    p.add_argument("--sample-seed", type=int, default=0, help="seed of the n-gram sampling (default: %(default)s)")
     p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("ngram", help="fit an n-gram model, print its cross-entropy, write samples",
+                       description="Fit an interpolated Kneser-Ney n-gram model on train.txt and print "
+                                   "train and test cross-entropy in nats per token.")
+    p.add_argument("--order", type=int, default=7, help=f"n, 1..{ngram.MAX_ORDER} (default: %(default)s)")
+    p.add_argument("--data", default="data/build", help="dataset folder from `jsfakes data` (default: %(default)s)")
+    p.add_argument("--save", default=None, help="save the model to this .npz file")
+    p.add_argument("--samples", default=None, help="write sampled rows to this text file")
+    p.add_argument("--n", type=int, default=8, help="how many rows to sample (default: %(default)s)")
+    p.add_argument("--temperature", type=float, default=1.0,
+                   help="<1 calmer, >1 wilder, 0 = greedy (default: %(default)s)")
+    p.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest words only")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the sampling (default: %(default)s)")
+    p.set_defaults(run=cmd_ngram)
+
+    p = sub.add_parser("evaluate", help="validity, novelty, diversity and music statistics of samples",
+                       description="Score files of generated rows (one column each) against the "
+                                   "dataset's train and test splits.")
+    p.add_argument("files", nargs="+", help="text files with one row of tokens per line")
+    p.add_argument("--data", default="data/build", help="dataset folder from `jsfakes data` (default: %(default)s)")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("fewshot", help="prompt a causal LM with example rows and score its answers",
+                       description="The few-shot LLM baseline: a prompt with k training rows, n answers "
+                                   "from any Hugging Face causal LM, scored like every other generator.")
+    p.add_argument("--model", required=True, help="a model folder, or a hub id with --online")
+    p.add_argument("--online", action="store_true", help="allow downloading the model from the hub")
+    p.add_argument("--data", default="data/build", help="dataset folder from `jsfakes data` (default: %(default)s)")
+    p.add_argument("--k", type=int, default=3, help="example rows in the prompt (default: %(default)s)")
+    p.add_argument("--n", type=int, default=4, help="answers to generate (default: %(default)s)")
+    p.add_argument("--max-new-tokens", type=int, default=1536, help="length limit of an answer (default: %(default)s)")
+    p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the examples and the sampling (default: %(default)s)")
+    p.add_argument("--samples", default=None, help="write the extracted rows to this text file")
+    p.set_defaults(run=cmd_fewshot)
     return parser
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import math
 import random
 import re
@@ -292,6 +293,7 @@ class _Track:
     notes: list = dataclasses.field(default_factory=list)  # (start step, end step, pitch)
 
 
+@functools.lru_cache(maxsize=4096)  # a corpus has few distinct words; scanning is hot
 def _parse_word(word: str) -> tuple[str, int | None] | None:
     """(kind, value) of a word of the format, or None if it is not one."""
     if word in _KEYWORDS:
@@ -494,6 +496,16 @@ def validate(
         problems.append(Problem("wrong_track_count", end, f"{len(found)} track(s), expected {tracks}"))
     problems.sort(key=lambda p: p.position)
     return Report(problems, len(ws))
+
+
+def voice_steps(tokens: Tokens, voice_insts: Sequence[int] = JSFAKES_INSTS) -> dict[int, list]:
+    """Each voice's notes as (start, end, pitch) in steps from the piece start, in track order.
+
+    Read as `decode(strict=False)` reads (problems repaired, chords kept) but silently: for
+    statistics over many samples, after `validate` has said what was wrong with them.
+    """
+    tracks, _ = _scan(words(tokens), voice_insts, None)
+    return {t.voice: list(t.notes) for t in tracks}
 
 
 def decode(

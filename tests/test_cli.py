@@ -8,7 +8,7 @@ import pytest
 from jsfakes_utils import cli, config, mmm
 from test_mmm import VALID
 
-COMMANDS = ["data", "validate", "decode", "demo"]
+COMMANDS = ["data", "validate", "decode", "demo", "ngram", "evaluate", "fewshot"]
 
 
 def test_every_command_and_flag_has_help():
@@ -54,6 +54,7 @@ def test_data_and_demo_commands(tmp_path, cache, monkeypatch, capsys):
     assert cli.main(["demo", "--limit", "8", "--data-out", str(out), "--out", str(tmp_path / "x")]) == 0
     printed = capsys.readouterr().out
     assert "tokens per row" in printed and "at 90 BPM" in printed
+    assert "best: order" in printed and "greedy" in printed and "valid (%)" in printed
     assert (tmp_path / "x" / "excerpt.mid").exists()
 
 
@@ -63,3 +64,22 @@ def test_errors_are_one_line(capsys, monkeypatch):
     assert capsys.readouterr().err.startswith("error: source 'jsfakes' needs a JS-Fakes folder")
     with pytest.raises(SystemExit):
         cli.main(["data", "--source", "napster"])
+
+
+def test_ngram_and_evaluate_commands(tmp_path, capsys):
+    from test_evaluate import CROSSING, FIFTHS, OCTAVES
+
+    (tmp_path / "train.txt").write_text(f"{FIFTHS}\n{OCTAVES}\n{VALID}\n")
+    (tmp_path / "test.txt").write_text(f"{CROSSING}\n")
+    samples, model = tmp_path / "s.txt", tmp_path / "m.npz"
+    assert cli.main(["ngram", "--order", "3", "--data", str(tmp_path), "--samples", str(samples),
+                     "--n", "3", "--save", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "test cross-entropy" in out and model.exists()
+    assert len(samples.read_text().splitlines()) == 3
+    assert cli.main(["evaluate", str(samples), str(tmp_path / "train.txt"), "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "valid (%)" in out and "test split" in out and out.count("train") >= 1
+    (tmp_path / "empty.txt").write_text("\n")
+    assert cli.main(["evaluate", str(tmp_path / "empty.txt"), "--data", str(tmp_path)]) == 2
+    assert "no rows in empty" in capsys.readouterr().err

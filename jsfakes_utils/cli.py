@@ -129,6 +129,10 @@ def cmd_ngram(args) -> int:
 
 def cmd_evaluate(args) -> int:
     groups = {Path(f).stem: _rows_in(f) for f in args.files}
+    for f in args.files:  # an empty line is an empty answer (e.g. a few-shot LLM's): say so
+        blank = sum(not line.strip() for line in Path(f).read_text().splitlines())
+        if blank:
+            print(f"note: {f}: {blank} empty line(s) not scored")
     empty = [name for name, rows in groups.items() if not rows]
     if empty:
         raise ValueError(f"no rows in {', '.join(empty)}")

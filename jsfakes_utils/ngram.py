@@ -47,8 +47,8 @@ class NGram:
         self.keys = keys  # keys[k-1]: sorted k-gram keys
         self.counts = counts  # counts[k-1]: raw counts (k = n) or continuation counts (k < n)
         self.discounts = discounts  # (n, 4): discounts[k-1, c] for a count c (0, 1, 2, 3+)
-        self._contexts = [_context_table(k, c, d, self.base)
-                          for k, c, d in zip(keys, counts, discounts)]  # per order
+        self._contexts = [_context_table(keys_k, counts_k, discounts_k, self.base)
+                          for keys_k, counts_k, discounts_k in zip(keys, counts, discounts)]  # per order
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{len(k):,}" for k in self.keys)
@@ -197,8 +197,9 @@ def load_ngram(path: str | Path) -> NGram:
             discounts = f["discounts"].astype(np.float64)
     except (OSError, KeyError, ValueError, json.JSONDecodeError, EOFError) as error:
         raise ValueError(f"{path} is not a saved n-gram model: {error}") from None
-    if discounts.shape != (order, 4) or any(len(k) != len(c) for k, c in zip(keys, counts)):
-        raise ValueError(f"{path} is not a saved n-gram model: inconsistent array shapes")
+    if discounts.shape != (order, 4) or any(len(k) != len(c) for k, c in zip(keys, counts)) \
+            or header["vocab"][:1] != [UNK]:
+        raise ValueError(f"{path} is not a saved n-gram model: inconsistent contents")
     return NGram(order, header["vocab"], keys, counts, discounts)
 
 
@@ -218,7 +219,7 @@ def train_ngram(rows: Iterable[mmm.Tokens], order: int = 4, discount: float | No
     rows = [mmm.words(r) for r in rows]
     if not any(rows):
         raise ValueError("no training words")
-    known = {w for ws in rows for w in ws} | set(vocab or ()) - {UNK, BOS}
+    known = {w for ws in rows for w in ws} | set(vocab or ())
     words = [UNK] + sorted(known - {UNK, BOS})
     base = len(words) + 1
     if base ** order >= 2 ** 63:

@@ -125,3 +125,11 @@ def test_music_statistics_compare_with_the_test_split(ref):
 def test_empty_input_is_refused(ref):
     with pytest.raises(ValueError, match="no samples"):
         evaluate.evaluate([], ref)
+
+
+def test_empty_and_garbled_samples_are_scored_not_crashed_on(ref):
+    table = evaluate.evaluate(["", "NOTE_ON=60 hello", VALID], ref)
+    assert table.loc["samples", "samples"] == 3
+    assert table.loc["valid (%)", "samples"] == pytest.approx(100 / 3)
+    assert table.loc["invalid: unknown_token", "samples"] == 1
+    assert table.loc["invalid: missing_piece_end", "samples"] == 2

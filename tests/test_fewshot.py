@@ -4,7 +4,7 @@ import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
-from jsfakes_utils import evaluate, fewshot, mmm
+from jsfakes_utils import cli, evaluate, fewshot, mmm
 from test_evaluate import CROSSING, FIFTHS, OCTAVES
 from test_mmm import VALID
 
@@ -68,3 +68,16 @@ def test_prompt_longer_than_the_context_is_refused(tiny):
 def test_a_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="cannot load a causal LM"):
         fewshot.load_model(tmp_path / "nothing-here")
+
+
+def test_fewshot_command(tiny, tmp_path, capsys):
+    (tmp_path / "train.txt").write_text("".join(row + "\n" for row in EXAMPLES))
+    (tmp_path / "test.txt").write_text(CROSSING + "\n")
+    samples = tmp_path / "answers.txt"
+    assert cli.main(["fewshot", "--model", str(tiny), "--data", str(tmp_path), "--k", "1", "--n", "2",
+                     "--max-new-tokens", "30", "--samples", str(samples)]) == 0
+    out = capsys.readouterr().out
+    assert "answer 2:" in out and "few-shot" in out and "valid (%)" in out
+    assert len(samples.read_text().split("\n")) == 3
+    assert cli.main(["fewshot", "--model", str(tmp_path / "none"), "--data", str(tmp_path)]) == 2
+    assert "cannot load a causal LM" in capsys.readouterr().err

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from . import config, data, evaluate, mmm, ngram
 
+PRESETS = ("seed", "small", "quick")  # model.PRESETS and train.RECIPES, named here so that `--help`
+RECIPES = ("seed", "fast", "cpu")  # does not import torch (tests keep the lists equal)
+
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", choices=data.SOURCES, default="auto",
@@ -101,7 +104,25 @@ def cmd_demo(args) -> int:
               f"{best}-gram, greedy": model.sample(args.n, temperature=0)}
     print(f"\n{args.n} pieces each, sampled (temperature 1, seed {args.sample_seed}) and greedy (the seed's way):")
     print(evaluate.format_table(evaluate.evaluate(pieces, evaluate.reference(train, test))))
+    _bundled_loss(test, f"{best}-gram", curve[best][1])
     return 0
+
+
+def _bundled_loss(test: list[str], baseline: str, baseline_loss: float) -> None:
+    """Print the bundled GPT-2's test loss next to a baseline's, when it knows the data's words."""
+    from . import model, train
+
+    if not model.BUNDLED.exists():
+        return
+    net, tok = train.load(model.BUNDLED)
+    unknown = {w for row in test for w in row.split()} - set(tok.get_vocab())
+    if unknown:
+        print(f"\nbundled model ({model.BUNDLED.name}): trained on js-fakes-4bars, it does not know "
+              f"{len(unknown)} word(s) of these rows, e.g. {sorted(unknown)[:3]}; no test loss")
+        return
+    print(f"\ntest loss, nats per token: bundled GPT-2 ({model.BUNDLED.name}) "
+          f"{train.test_loss(net, tok, test):.4f}, {baseline} {baseline_loss:.4f}, "
+          f"the seed's GPT-2 {train.SEED_EVAL_LOSS}")
 
 
 def _reference(folder: str) -> evaluate.Reference:
@@ -152,6 +173,25 @@ def cmd_fewshot(args) -> int:
     if args.samples:
         _write_rows(rows, args.samples)
     print(evaluate.format_table(evaluate.evaluate({"few-shot": rows}, _reference(args.data))))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from . import model, tokenizer, train
+
+    train_rows, test_rows = data.read_split(args.data, "train"), data.read_split(args.data, "test")
+    tok = tokenizer.load_tokenizer(Path(args.init) if args.init and Path(args.init).is_dir()
+                                   else Path(args.data) / "tokenizer")
+    print(f"{len(train_rows):,} training rows, {len(test_rows):,} test rows; preset {args.preset} "
+          f"({model.PRESETS[args.preset]}), recipe {args.recipe} ({train.RECIPES[args.recipe]})")
+    results = train.train(train_rows, test_rows, tok, args.out, preset=args.preset, recipe=args.recipe,
+                          init=args.init, max_minutes=args.max_minutes, max_steps=args.max_steps,
+                          epochs=args.epochs, resume=args.resume, local_files_only=not args.online,
+                          compile=args.compile)
+    print(f"{results['steps']} steps in {results['train_seconds']:.0f} s; {results['parameters']:,} parameters")
+    print(f"eval_loss (the Trainer's, as the seed reported) {results['eval_loss']:.4f}; "
+          f"test loss (mean over all test tokens) {results['test_loss']:.4f}; the seed: {train.SEED_EVAL_LOSS}")
+    print(f"model and tokenizer in {results['model']}")
     return 0
 
 
@@ -230,6 +270,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the examples and the sampling (default: %(default)s)")
     p.add_argument("--samples", default=None, help="write the extracted rows to this text file")
     p.set_defaults(run=cmd_fewshot)
+
+    p = sub.add_parser("train", help="train (or fine-tune) a GPT-2 on the dataset",
+                       description="Train a GPT-2 with the Hugging Face Trainer: the seed's recipe or the "
+                                   "fast one; checkpoints (safetensors) and the final model go to --out.")
+    p.add_argument("--preset", choices=PRESETS, default="small",
+                   help="model size: seed = the seed's 19.2 M, small = 3.3 M for CPUs, quick = tiny (default: %(default)s)")
+    p.add_argument("--recipe", choices=RECIPES, default="fast",
+                   help="seed = the seed's hyperparameters and padding; fast = same objective, no waste (GPU); "
+                        "cpu = fast, sized for a 2-core CPU and 10 minutes (default: %(default)s)")
+    p.add_argument("--data", default="data/build", help="dataset folder from `jsfakes data` (default: %(default)s)")
+    p.add_argument("--out", default="runs/gpt2", help="folder for checkpoints and the final model (default: %(default)s)")
+    p.add_argument("--init", default=None, help="start from this checkpoint (a folder, or a hub id with --online)")
+    p.add_argument("--online", action="store_true", help="allow downloading --init from the hub")
+    p.add_argument("--epochs", type=float, default=None, help="passes over the data (default: the recipe's 10)")
+    p.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (default: no limit)")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="time budget: stop (with a checkpoint) after this many minutes of training")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (GPUs; slow to start)")
+    p.set_defaults(run=cmd_train)
     return parser
 
 

@@ -8,7 +8,7 @@ import pytest
 from jsfakes_utils import cli, config, mmm
 from test_mmm import VALID
 
-COMMANDS = ["data", "validate", "decode", "demo", "ngram", "evaluate", "fewshot"]
+COMMANDS = ["data", "validate", "decode", "demo", "ngram", "evaluate", "fewshot", "train"]
 
 
 def test_every_command_and_flag_has_help():
@@ -83,3 +83,19 @@ def test_ngram_and_evaluate_commands(tmp_path, capsys):
     (tmp_path / "empty.txt").write_text("\n")
     assert cli.main(["evaluate", str(tmp_path / "empty.txt"), "--data", str(tmp_path)]) == 2
     assert "no rows in empty" in capsys.readouterr().err
+
+
+def test_train_command(tmp_path, capsys):
+    from jsfakes_utils import model, tokenizer, train
+
+    assert cli.PRESETS == tuple(model.PRESETS) and cli.RECIPES == tuple(train.RECIPES)
+    from test_evaluate import CROSSING, FIFTHS, OCTAVES
+
+    rows = [FIFTHS, OCTAVES, VALID]
+    (tmp_path / "train.txt").write_text("".join(r + "\n" for r in rows))
+    (tmp_path / "test.txt").write_text(CROSSING + "\n")
+    tokenizer.save_tokenizer(tokenizer.train_tokenizer(rows + [CROSSING]), tmp_path / "tokenizer")
+    assert cli.main(["train", "--preset", "quick", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
+                     "--max-steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2 steps" in out and "eval_loss" in out and (tmp_path / "run" / "model" / "model.safetensors").exists()

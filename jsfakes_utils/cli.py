@@ -187,7 +187,7 @@ def cmd_train(args) -> int:
     results = train.train(train_rows, test_rows, tok, args.out, preset=args.preset, recipe=args.recipe,
                           init=args.init, max_minutes=args.max_minutes, max_steps=args.max_steps,
                           epochs=args.epochs, resume=args.resume, local_files_only=not args.online,
-                          compile=args.compile)
+                          compile=args.compile, transpose=args.transpose)
     print(f"{results['steps']} steps in {results['train_seconds']:.0f} s; {results['parameters']:,} parameters")
     print(f"eval_loss (the Trainer's, as the seed reported) {results['eval_loss']:.4f}; "
           f"test loss (mean over all test tokens) {results['test_loss']:.4f}; the seed: {train.SEED_EVAL_LOSS}")
@@ -289,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="time budget: stop (with a checkpoint) after this many minutes of training")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (GPUs; slow to start)")
+    p.add_argument("--transpose", type=int, default=0,
+                   help="augment: also train on rows moved by up to ±N semitones, voices kept in range (default: 0)")
     p.set_defaults(run=cmd_train)
     return parser
 

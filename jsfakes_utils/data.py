@@ -305,6 +305,28 @@ def to_dataset(rows: Rows, verbose: bool = True):
     })
 
 
+def transpositions(rows: list[str], up_to: int = 2, vocab: set[str] | None = None) -> list[str]:
+    """Copies of `rows` moved by ±1 … ±up_to semitones, keeping only those where every voice stays
+    within its range in `rows` (and, given a vocabulary, uses only words it knows)."""
+    ranges: dict[str, list[int]] = {}
+    for row in rows:
+        for track in mmm.split_tracks(row)[1]:
+            pitches = [int(w[8:]) for w in track if w.startswith("NOTE_ON=")]
+            if pitches:
+                low, high = ranges.setdefault(track[1], [min(pitches), max(pitches)])
+                ranges[track[1]] = [min(low, *pitches), max(high, *pitches)]
+    out = []
+    for row in rows:
+        tracks = mmm.split_tracks(row)[1]
+        for shift in [s for s in range(-up_to, up_to + 1) if s]:
+            fits = all(ranges[t[1]][0] <= int(w[8:]) + shift <= ranges[t[1]][1]
+                       for t in tracks for w in t if w.startswith("NOTE_ON="))
+            moved = mmm.transpose(row, shift) if fits else None
+            if moved and (vocab is None or set(moved.split()) <= vocab):
+                out.append(moved)
+    return out
+
+
 def write(rows: Rows, out: str | Path) -> Path:
     """Write out/train.txt, out/test.txt (one row per line) and the tokenizer in out/tokenizer/.
 

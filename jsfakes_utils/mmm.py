@@ -264,6 +264,20 @@ def split_tracks(tokens: Tokens) -> tuple[list[str], list[list[str]], list[str]]
     return head, tracks, tail
 
 
+def transpose(tokens: Tokens, semitones: int) -> str:
+    """The same row with every NOTE_ON/NOTE_OFF pitch moved by `semitones` (ValueError past 0-127)."""
+    out = []
+    for word in words(tokens):
+        m = _VALUE_WORD.fullmatch(word)
+        if m and m.group(1) in ("NOTE_ON", "NOTE_OFF"):
+            pitch = int(m.group(2)) + semitones
+            if not 0 <= pitch <= 127:
+                raise ValueError(f"{word} transposed by {semitones} leaves the MIDI range 0-127")
+            word = f"{m.group(1)}={pitch}"
+        out.append(word)
+    return " ".join(out)
+
+
 def shuffle_tracks(tokens: Tokens, rng: random.Random) -> str:
     """The same row with its tracks in a random order (the published data shuffles each row)."""
     head, tracks, tail = split_tracks(tokens)

@@ -29,6 +29,7 @@ import torch
 from transformers import (AutoModelForCausalLM, DataCollatorForLanguageModeling, Trainer, TrainerCallback,
                           TrainingArguments)
 
+from . import data
 from . import model as model_presets
 from . import tokenizer as tokenizers
 
@@ -232,13 +233,15 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
           max_minutes: float | None = None, max_steps: int = -1, epochs: float | None = None,
           resume: bool = False, local_files_only: bool = True, compile: bool = False,
           callbacks: Sequence[TrainerCallback] = (), final_eval: bool = True,
-          eval_steps: int | None = None) -> dict:
+          eval_steps: int | None = None, transpose: int = 0) -> dict:
     """Train (or fine-tune) a GPT-2; save it with its tokenizer in out/model; return the results.
 
     init: a checkpoint (folder, or hub id when local_files_only=False) to start from instead of a
         new `preset` model. resume: continue from the newest checkpoint in `out`, to the same end.
     final_eval: False skips the closing evaluation (eval_loss and test_loss are then None).
     eval_steps: evaluate, checkpoint and log this often instead of the recipe's eval_steps.
+    transpose: also train on copies moved by ±1 … ±transpose semitones (each voice kept within its
+        range in the training rows, every word known to the tokenizer).
     """
     r = RECIPES[recipe] if isinstance(recipe, str) else recipe
     r = dataclasses.replace(r, eval_steps=eval_steps) if eval_steps else r
@@ -252,6 +255,10 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
     else:
         net = model_presets.build_model(preset, tokenizer, seed=r.seed)
     max_length = net.config.n_positions
+    if transpose:
+        extra = data.transpositions(list(train_rows), transpose, set(tokenizer.get_vocab()))
+        print(f"transposition by up to ±{transpose} semitones: {len(extra):,} more training rows")
+        train_rows = list(train_rows) + extra
     train_data = Rows(train_rows, tokenizer, max_length, r.pad_to_max)
     test_data = Rows(test_rows, tokenizer, max_length, r.pad_to_max)
     args = training_arguments(r, out, max_steps=max_steps, epochs=epochs, torch_compile=compile)

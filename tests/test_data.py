@@ -185,3 +185,19 @@ def test_write_files_and_tokenizer(tmp_path, jsfakes_rows):
 def test_metadata(jsfakes_dir):
     meta = data.metadata(jsfakes_dir)
     assert len(meta) == 500 and meta["midi/0.mid"]["total"]["responses"] == 12
+
+
+def test_transpositions_keep_voices_in_range_and_words_known():
+    from test_evaluate import chorale, held
+
+    low = chorale(held(67), held(60), held(55), held(48))
+    high = chorale(held(69), held(62), held(57), held(50))
+    moved = data.transpositions([low, high], up_to=2)
+    # each voice's range is 2 semitones wide: low moves up 1 and 2, high down 1 and 2
+    assert sorted(moved) == sorted([mmm.transpose(low, 1), mmm.transpose(low, 2),
+                                    mmm.transpose(high, -1), mmm.transpose(high, -2)])
+    assert all(mmm.validate(r).ok for r in moved)
+    vocab = set(low.split()) | set(high.split())
+    assert data.transpositions([low, high], up_to=2, vocab=vocab) == [mmm.transpose(low, 2), mmm.transpose(high, -2)]
+    with pytest.raises(ValueError, match="MIDI range"):
+        mmm.transpose(low, 100)

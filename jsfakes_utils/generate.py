@@ -40,6 +40,7 @@ def sample(model, tokenizer, n: int = 1, prompt: mmm.Tokens = "PIECE_START", tem
             out = model.generate(ids.repeat(b, 1), attention_mask=torch.ones_like(ids).repeat(b, 1),
                                  max_new_tokens=max_new_tokens, eos_token_id=end, pad_token_id=pad, **options)
             for row in out.tolist():
-                row = row[:row.index(end) + 1] if end in row[ids.shape[1]:] else row
+                if end in row[ids.shape[1]:]:
+                    row = row[:row.index(end, ids.shape[1]) + 1]
                 rows.append(" ".join(t for t in tokenizer.convert_ids_to_tokens(row) if t != "[PAD]"))
     return rows

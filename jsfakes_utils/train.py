@@ -17,7 +17,6 @@ the same whatever the batch size or padding.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import shutil
 import subprocess
@@ -150,14 +149,17 @@ class Speed(TrainerCallback):
     def __init__(self, lengths: Sequence[int], batch_size: int):
         self.mean_length, self.batch_size = sum(lengths) / len(lengths), batch_size
         self.last, self.paused = None, None  # (time, step) of the last evaluation; when it ended
-        self.power: list[tuple[float, float]] = []
+        self.power: list[tuple[float, float]] = []  # (watts, °C) readings since the last evaluation
+        self.next_reading = 0.0
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.last = (time.perf_counter(), state.global_step)
 
     def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step % 10 == 0 and (reading := gpu_power()) is not None:
-            self.power.append(reading)
+        if time.perf_counter() >= self.next_reading:  # nvidia-smi takes ~50 ms: every 5 s at most
+            self.next_reading = time.perf_counter() + 5
+            if (reading := gpu_power()) is not None:
+                self.power.append(reading)
 
     def on_step_begin(self, args, state, control, **kwargs):
         if self.paused is not None:  # an evaluation just ended: its time is not training time
@@ -290,7 +292,3 @@ def load(folder: str | Path):
     folder = str(folder)
     return (AutoModelForCausalLM.from_pretrained(folder, local_files_only=True).eval(),
             AutoTokenizer.from_pretrained(folder, local_files_only=True))
-
-
-def perplexity(loss: float) -> float:
-    return math.exp(loss)

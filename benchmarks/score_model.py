@@ -9,7 +9,7 @@ sampling time, and the evaluation table of `n` samples drawn at each --temperatu
 import argparse
 import time
 
-from jsfakes_utils import data, evaluate, generate, train
+from jsfakes_utils import data, evaluate, generate, model, train
 
 
 def main() -> None:
@@ -20,7 +20,7 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, nargs="+", default=[1.0], help="temperatures (default: 1.0)")
     args = parser.parse_args()
     train_rows, test_rows = data.read_split(args.data, "train"), data.read_split(args.data, "test")
-    net, tok = train.load(args.model)
+    net, tok = model.load(args.model)
     print(f"{args.model}: test loss {train.test_loss(net, tok, test_rows):.4f} nats/token on {len(test_rows)} rows")
     samples = {}
     for t in args.temperature:

@@ -114,7 +114,7 @@ def _bundled_loss(test: list[str], baseline: str, baseline_loss: float) -> None:
 
     if not model.BUNDLED.exists():
         return
-    net, tok = train.load(model.BUNDLED)
+    net, tok = model.load(model.BUNDLED)
     unknown = {w for row in test for w in row.split()} - set(tok.get_vocab())
     if unknown:
         print(f"\nbundled model ({model.BUNDLED.name}): trained on js-fakes-4bars, it does not know "
@@ -164,9 +164,10 @@ def cmd_evaluate(args) -> int:
 
 def cmd_fewshot(args) -> int:
     from . import fewshot
+    from .model import load
 
     train = data.read_split(args.data, "train")
-    model, tokenizer = fewshot.load_model(args.model, local_files_only=not args.online)
+    model, tokenizer = load(args.model, local_files_only=not args.online)
     prompt, answers, rows = fewshot.run(model, tokenizer, train, n=args.n, k=args.k, seed=args.seed,
                                         max_new_tokens=args.max_new_tokens, temperature=args.temperature)
     print(fewshot.describe(rows))

@@ -111,7 +111,7 @@ class Reference:
     @functools.cached_property
     def column(self) -> dict:
         """The test split's own figures."""
-        return _column(self.test, self, histograms=self.train_music)
+        return _column(self.test, self, music=self.test_music, histograms=self.train_music)
 
 
 def reference(train: Iterable[str], test: Iterable[str]) -> Reference:
@@ -154,14 +154,13 @@ def novelty(samples: Sequence[str], ref: Reference) -> pd.DataFrame:
 
 def diversity(samples: Sequence[str]) -> tuple[float, float]:
     """(share of distinct pieces, mean pairwise Jaccard distance of their 4-word-run sets)."""
-    keys = [_row_key(*_segments(s.split())[:2]) for s in samples]
-    distinct = len(set(keys)) / len(samples)
+    segments = [_segments(s.split())[:2] for s in samples]  # (header, tracks) of each sample
+    distinct = len({_row_key(header, tracks) for header, tracks in segments}) / len(samples)
     if len(samples) < 2:
         return distinct, np.nan
     features: dict[tuple, int] = {}
     rows, cols = [], []
-    for i, s in enumerate(samples):
-        tracks = _segments(s.split())[1]
+    for i, (_, tracks) in enumerate(segments):
         grams = {(t[1],) + g for t in tracks for g in zip(*(t[j:] for j in range(GRAM)))}
         grams |= {t[:2] for t in tracks}  # a track's INST is part of its identity
         for g in grams:
@@ -249,8 +248,9 @@ def _distance(p: np.ndarray, q: np.ndarray) -> float:
     return float(np.abs(p / p.sum() - q / q.sum()).sum() / 2)
 
 
-def _column(samples: Sequence[str], ref: Reference, histograms: dict | None = None) -> dict[str, float]:
-    """Every figure of METRICS for one list of samples.
+def _column(samples: Sequence[str], ref: Reference, music: dict | None = None,
+            histograms: dict | None = None) -> dict[str, float]:
+    """Every figure of METRICS for one list of samples (music: their `_music`, if already computed).
 
     histograms: whose pitch-class and note-length histograms to compare with the test split's
         (default: the samples'; the test split's own column compares the training split's).
@@ -267,7 +267,7 @@ def _column(samples: Sequence[str], ref: Reference, histograms: dict | None = No
     col["bars seen in training (%)"] = 100 * verdicts["bars seen in training"].mean()
     distinct, distance = diversity(samples)
     col["distinct (%)"], col["pairwise distance"] = 100 * distinct, distance
-    music = _music(samples)
+    music = _music(samples) if music is None else music
     hist, test = music if histograms is None else histograms, ref.test_music
     col["pitch-class distance"] = _distance(hist["pitch classes"], test["pitch classes"])
     col["note-length distance"] = _distance(hist["lengths"], test["lengths"])
@@ -275,8 +275,8 @@ def _column(samples: Sequence[str], ref: Reference, histograms: dict | None = No
                   for v, ps in music["pitches"].items() if v in ref.ranges)
     total = sum(len(ps) for v, ps in music["pitches"].items() if v in ref.ranges)
     col["out of range (%)"] = 100 * outside / total if total else np.nan
+    beats = music["beats"]
     for name in ("crossings", "parallel fifths", "parallel octaves"):
-        beats = music["beats"]
         col[f"{name} / 100 beats"] = 100 * music["counts"][name] / beats if beats else np.nan
     for kind in mmm.PROBLEM_KINDS:
         if kinds[kind]:
@@ -297,8 +297,8 @@ def evaluate(samples: Sequence[str] | dict[str, Sequence[str]], reference: Refer
     index = list(METRICS) + [f"invalid: {k}" for k in mmm.PROBLEM_KINDS
                              if any(f"invalid: {k}" in c for c in columns.values())]
     table = pd.DataFrame(columns, index=index)
-    table.loc[[i for i in index if i.startswith("invalid:")]] = \
-        table.loc[[i for i in index if i.startswith("invalid:")]].fillna(0)
+    invalid = index[len(METRICS):]
+    table.loc[invalid] = table.loc[invalid].fillna(0)  # a kind no sample of a column shows: 0
     return table
 
 

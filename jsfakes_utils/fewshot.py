@@ -5,7 +5,7 @@ prompt and a few example rows, and reported only that it "could not produce an o
 the criteria". Here the same experiment runs with any local Hugging Face causal LM (a folder, or a
 hub id when online) and is scored with `evaluate`, like every other generator:
 
-    model, tok = fewshot.load_model("Qwen/Qwen2.5-0.5B-Instruct", local_files_only=False)
+    model, tok = jsfakes_utils.model.load("Qwen/Qwen2.5-0.5B-Instruct", local_files_only=False)
     prompt = fewshot.build_prompt(train_rows, k=2, seed=0)
     answers = fewshot.generate(model, tok, prompt, n=4, seed=0)
     samples = [fewshot.extract_tokens(a) for a in answers]
@@ -16,7 +16,6 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 from . import mmm
 
@@ -56,19 +55,6 @@ def extract_tokens(answer: str) -> str:
     if "PIECE_END" in ws:
         ws = ws[:ws.index("PIECE_END") + 1]
     return " ".join(ws)
-
-
-def load_model(name: str | Path, local_files_only: bool = True):
-    """(model, tokenizer) of a causal LM from a folder or, with local_files_only=False, the hub."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(name), local_files_only=local_files_only)
-        model = AutoModelForCausalLM.from_pretrained(str(name), local_files_only=local_files_only)
-    except OSError as error:
-        where = "locally (pass local_files_only=False to download)" if local_files_only else ""
-        raise ValueError(f"cannot load a causal LM {str(name)!r} {where}: {error}") from None
-    return model.eval(), tokenizer
 
 
 def _prompt_ids(tokenizer, prompt: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 
 from . import mmm
+from . import tokenizer as tokenizers
 
 
 def sample(model, tokenizer, n: int = 1, prompt: mmm.Tokens = "PIECE_START", temperature: float = 1.0,
@@ -21,7 +22,7 @@ def sample(model, tokenizer, n: int = 1, prompt: mmm.Tokens = "PIECE_START", tem
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     words = mmm.words(prompt)
-    unknown = [w for w in words if w not in tokenizer.get_vocab()]
+    unknown = tokenizers.unknown_words(tokenizer, words)
     if unknown:
         raise ValueError(f"the tokenizer does not know {unknown}: the model cannot start from them")
     context = model.config.n_positions if hasattr(model.config, "n_positions") else model.config.max_position_embeddings

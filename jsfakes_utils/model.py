@@ -66,6 +66,20 @@ def build_model(preset: str | Preset, tokenizer, seed: int = 0) -> GPT2LMHeadMod
     return GPT2LMHeadModel(config)
 
 
+def load(name: str | Path, local_files_only: bool = True):
+    """(model in eval mode, tokenizer) of a causal LM: a folder (e.g. `BUNDLED`, or one written by
+    `train`), or a hub id with local_files_only=False. A missing model is a one-line ValueError."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(name), local_files_only=local_files_only)
+        net = AutoModelForCausalLM.from_pretrained(str(name), local_files_only=local_files_only)
+    except OSError as error:
+        where = "locally (pass local_files_only=False to download)" if local_files_only else ""
+        raise ValueError(f"cannot load a causal LM {str(name)!r} {where}: {error}") from None
+    return net.eval(), tokenizer
+
+
 def parameter_count(model) -> int:
     """Trainable parameters (the tied input/output embedding counted once)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -82,8 +82,7 @@ class NGram:
             for j in range(self.order - k, self.order - 1):
                 context = context * self.base + histories[:, j]
             ctx_keys, totals, gammas = self._contexts[k - 1]
-            at = np.minimum(np.searchsorted(ctx_keys, context), len(ctx_keys) - 1)
-            seen = ctx_keys[at] == context
+            at, seen = _find(ctx_keys, context)
             count = _lookup(self.keys[k - 1], self.counts[k - 1], context * self.base + targets)
             discount = self.discounts[k - 1][np.minimum(count, 3)]
             mixed = np.maximum(count - discount, 0) / totals[at] + gammas[at] * p
@@ -112,10 +111,16 @@ class NGram:
         k = len(ngram)
         return int(_lookup(self.keys[k - 1], self.counts[k - 1], np.array([key]))[0])
 
+    def _log_probs(self, rows: Iterable[mmm.Tokens]) -> np.ndarray:
+        """ln P of every word after each row's first, given the words before it; all rows at once."""
+        all_ids = [self.encode(mmm.words(r)) for r in rows]
+        histories = np.concatenate([self._histories(ids)[1:] for ids in all_ids])
+        targets = np.concatenate([ids[1:] for ids in all_ids])
+        return np.log(self._prob(histories, targets))
+
     def token_log_probs(self, row: mmm.Tokens) -> np.ndarray:
         """ln P of every word of a row after the first, given the words before it."""
-        ids = self.encode(mmm.words(row))
-        return np.log(self._prob(self._histories(ids), ids)[1:])
+        return self._log_probs([row])
 
     def cross_entropy(self, rows: Iterable[mmm.Tokens]) -> float:
         """Test cross-entropy in nats per token, defined like a causal LM's eval loss.
@@ -124,12 +129,10 @@ class NGram:
         row's first (a language model's labels are shifted by one, so its first word is never
         predicted), averaged over all those words together.
         """
-        all_ids = [self.encode(mmm.words(r)) for r in rows]
-        histories = np.concatenate([self._histories(ids)[1:] for ids in all_ids])
-        targets = np.concatenate([ids[1:] for ids in all_ids])
-        if not len(targets):
+        log_probs = self._log_probs(rows)
+        if not len(log_probs):
             raise ValueError("no tokens to score: every row has fewer than two words")
-        return float(-np.log(self._prob(histories, targets)).mean())
+        return float(-log_probs.mean())
 
     # -- sampling --------------------------------------------------------------------------------
 
@@ -282,10 +285,16 @@ def _context_table(keys: np.ndarray, counts: np.ndarray, discounts: np.ndarray, 
     return contexts, totals, taken / totals
 
 
+def _find(keys: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index, found) of each query in the sorted `keys` (index is valid only where found)."""
+    at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    return at, keys[at] == queries
+
+
 def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """values[i] where keys[i] == query, else 0 (keys sorted)."""
-    at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
-    return np.where(keys[at] == queries, values[at], 0)
+    at, found = _find(keys, queries)
+    return np.where(found, values[at], 0)
 
 
 def _choose(probs: np.ndarray, temperature: float, top_k: int | None, rng) -> np.ndarray:

@@ -70,7 +70,7 @@ class Rows(torch.utils.data.Dataset):
     """Token ids of MMM rows, as the Trainer wants them (input_ids, attention_mask; lengths)."""
 
     def __init__(self, rows: Sequence[str], tokenizer, max_length: int = 512, pad_to_max: bool = False):
-        unknown = sorted({w for r in rows for w in tokenizers.unknown_words(tokenizer, r)})
+        unknown = sorted(tokenizers.unknown_words(tokenizer, {w for r in rows for w in r.split()}))
         if unknown:
             raise ValueError(f"{len(unknown)} word(s) the tokenizer does not know, e.g. {unknown[:5]}: "
                              "train with the tokenizer built with these rows")
@@ -195,8 +195,8 @@ class Speed(TrainerCallback):
 
 def _wandb_offline_without_key() -> None:
     """wandb never waits for a network or a login: offline unless the user has logged in."""
-    logged_in = os.environ.get("WANDB_API_KEY") or "api.wandb.ai" in (
-        Path.home().joinpath(".netrc").read_text() if Path.home().joinpath(".netrc").exists() else "")
+    netrc = Path.home() / ".netrc"
+    logged_in = os.environ.get("WANDB_API_KEY") or (netrc.exists() and "api.wandb.ai" in netrc.read_text())
     if not logged_in:
         os.environ.setdefault("WANDB_MODE", "offline")
 
@@ -283,12 +283,3 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
                "parameters": model_presets.parameter_count(net), "model": str(final),
                "history": trainer.state.log_history}
     return results
-
-
-def load(folder: str | Path):
-    """(model, tokenizer) saved by `train` (or any causal LM folder), offline."""
-    from transformers import AutoTokenizer
-
-    folder = str(folder)
-    return (AutoModelForCausalLM.from_pretrained(folder, local_files_only=True).eval(),
-            AutoTokenizer.from_pretrained(folder, local_files_only=True))

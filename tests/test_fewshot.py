@@ -5,6 +5,7 @@ from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
 from jsfakes_utils import cli, evaluate, fewshot, mmm
+from jsfakes_utils.model import load as load_model
 from test_evaluate import CROSSING, FIFTHS, OCTAVES
 from test_mmm import VALID
 
@@ -47,7 +48,7 @@ def tiny(tmp_path_factory):
 
 
 def test_run_with_a_local_model_is_seeded_and_scored(tiny):
-    model, tokenizer = fewshot.load_model(tiny)
+    model, tokenizer = load_model(tiny)
     prompt, answers, rows = fewshot.run(model, tokenizer, EXAMPLES, n=3, k=2, seed=0, max_new_tokens=80)
     assert len(answers) == len(rows) == 3 and all(isinstance(a, str) and a for a in answers)
     assert all(w in a for row, a in zip(rows, answers) for w in row.split())  # taken from the answers
@@ -60,14 +61,14 @@ def test_run_with_a_local_model_is_seeded_and_scored(tiny):
 
 
 def test_prompt_longer_than_the_context_is_refused(tiny):
-    model, tokenizer = fewshot.load_model(tiny)
+    model, tokenizer = load_model(tiny)
     with pytest.raises(ValueError, match="exceeds the model's context of 1024"):
         fewshot.run(model, tokenizer, EXAMPLES, n=1, k=4, max_new_tokens=1000)
 
 
 def test_a_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="cannot load a causal LM"):
-        fewshot.load_model(tmp_path / "nothing-here")
+        load_model(tmp_path / "nothing-here")
 
 
 def test_fewshot_command(tiny, tmp_path, capsys):

@@ -97,7 +97,7 @@ def test_a_killed_run_resumes_to_the_same_result(tok, tmp_path):
     assert train.last_checkpoint(tmp_path / "b").name == "checkpoint-5"
     resumed = train.train(ROWS, ROWS, tok, tmp_path / "b", preset="quick", recipe=recipe, resume=True)
     assert resumed["steps"] == straight["steps"] == 10
-    a, b = train.load(straight["model"])[0], train.load(resumed["model"])[0]
+    a, b = model.load(straight["model"])[0], model.load(resumed["model"])[0]
     for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.allclose(x, y, atol=1e-6), name
     assert resumed["test_loss"] == pytest.approx(straight["test_loss"], abs=1e-6)
@@ -139,9 +139,9 @@ def test_seed_recipe_runs_with_wandb_offline_without_a_key(tok, tmp_path, monkey
 
 def test_fine_tuning_starts_from_the_checkpoint(tok, tmp_path):
     first = train.train(ROWS, ROWS, tok, tmp_path / "pre", preset="quick", recipe=tiny_recipe(epochs=20))
-    start = train.load(first["model"])[0]
+    start = model.load(first["model"])[0]
     tuned = train.train(ROWS, ROWS, tok, tmp_path / "tune", init=first["model"], recipe=tiny_recipe(), max_steps=1)
     fresh = train.train(ROWS, ROWS, tok, tmp_path / "new", preset="quick", recipe=tiny_recipe(), max_steps=1)
     assert tuned["test_loss"] < fresh["test_loss"]  # it kept what the first run learnt
     assert tuned["test_loss"] == pytest.approx(first["test_loss"], abs=0.5)
-    assert train.load(tuned["model"])[0].config.n_embd == start.config.n_embd
+    assert model.load(tuned["model"])[0].config.n_embd == start.config.n_embd

@@ -10,7 +10,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from . import config, data, evaluate, mmm, ngram
+from . import config, data, evaluate, generate, mmm, ngram
 
 PRESETS = ("seed", "small", "quick")  # model.PRESETS and train.RECIPES, named here so that `--help`
 RECIPES = ("seed", "fast", "cpu")  # does not import torch (tests keep the lists equal)
@@ -59,14 +59,9 @@ def cmd_validate(args) -> int:
 
 def export(row: str, out: Path, name: str, bpm: float, strict: bool = True) -> list[Path]:
     """Write name.txt, name.mid (tempo = bpm), name.wav and name.png for one token row."""
-    from . import audio, plots
+    from . import studio
 
-    out.mkdir(parents=True, exist_ok=True)
-    sequence = mmm.decode(row, bpm=bpm, strict=strict)
-    (out / f"{name}.txt").write_text(row + "\n")
-    return [out / f"{name}.txt", audio.write_midi(sequence, out / f"{name}.mid"),
-            audio.write_wav(audio.synthesize(sequence), out / f"{name}.wav"),
-            Path(plots.save_piano_roll(sequence, out / f"{name}.png", title=f"{name} at {bpm:g} BPM"))]
+    return list(studio.export(studio.to_piece(row, bpm, strict=strict), out, name).values())
 
 
 def cmd_decode(args) -> int:
@@ -102,9 +97,20 @@ def cmd_demo(args) -> int:
     print(f"best: order {best} (lowest test cross-entropy); the seed's GPT-2 reached 0.5542 on js-fakes-4bars")
     pieces = {f"{best}-gram, sampled": model.sample(args.n, seed=args.sample_seed),
               f"{best}-gram, greedy": model.sample(args.n, temperature=0)}
-    print(f"\n{args.n} pieces each, sampled (temperature 1, seed {args.sample_seed}) and greedy (the seed's way):")
-    print(evaluate.format_table(evaluate.evaluate(pieces, evaluate.reference(train, test))))
     _bundled_loss(test, f"{best}-gram", curve[best][1])
+    reference = evaluate.reference(train, test)
+    from . import studio
+
+    print(f"\nFour chorales from the bundled GPT-2, constrained decoding, at {args.bpm:g} BPM:")
+    result = studio.generate_and_play(n=4, seed=args.sample_seed, bpm=args.bpm, reference=reference, out=args.out)
+    for k, piece in enumerate(result.pieces, 1):
+        print(f"  piece-{k}: {piece.summary()} -> {', '.join(str(p) for p in piece.files.values())}")
+    net, tok = studio.bundled()
+    pieces = {"GPT-2, constrained": [p.tokens for p in result.pieces],
+              "GPT-2, free": generate.sample(net, tok, args.n, seed=args.sample_seed, constrained=False)} | pieces
+    print(f"\nThe bundled GPT-2 (its 4 chorales; {args.n} pieces without the constraint) next to the n-gram "
+          f"({args.n} pieces each, sampled at temperature 1 with seed {args.sample_seed}, and greedy as the seed did):")
+    print(evaluate.format_table(evaluate.evaluate(pieces, reference)))
     return 0
 
 
@@ -123,6 +129,45 @@ def _bundled_loss(test: list[str], baseline: str, baseline_loss: float) -> None:
     print(f"\ntest loss, nats per token: bundled GPT-2 ({model.BUNDLED.name}) "
           f"{train.test_loss(net, tok, test):.4f}, {baseline} {baseline_loss:.4f}, "
           f"the seed's GPT-2 {train.SEED_EVAL_LOSS}")
+
+
+def _generator(name: str, online: bool = False):
+    """(model, tokenizer) for --model: "bundled", a saved n-gram (.npz, tokenizer None), a folder or a hub id."""
+    from . import model
+
+    if name == "bundled":
+        return model.load(model.BUNDLED)
+    if name.endswith(".npz"):
+        return ngram.load_ngram(name), None
+    return model.load(name, local_files_only=not online)
+
+
+def cmd_generate(args) -> int:
+    from . import audio, studio
+
+    net, tok = _generator(args.model, args.online)
+    has_data = (Path(args.data) / "train.txt").is_file() and (Path(args.data) / "test.txt").is_file()
+    reference = _reference(args.data) if has_data else None
+    instruments = [int(i) if i.strip().isdigit() else i.strip() for i in args.instruments.split(",")] \
+        if args.instruments else None
+    result = studio.generate_and_play(net, tok, voice=args.voice, first_note=args.first_note, bpm=args.bpm,
+                                      temperature=args.temperature, top_p=args.top_p, seed=args.seed, n=args.n,
+                                      constrained=not args.free, instruments=instruments, reference=reference,
+                                      out=args.out, sine=True if args.sine else None)
+    for k, piece in enumerate(result.pieces, 1):
+        if args.musicxml:
+            piece.files["musicxml"] = audio.write_musicxml(piece.sequence, Path(args.out) / f"piece-{k}.musicxml",
+                                                           instruments)
+        print(f"piece-{k}: {piece.summary()}\n  wrote {', '.join(str(p) for p in piece.files.values())}")
+    print(f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s, audio included")
+    label = f"{Path(args.model).name}{'' if args.free else ', constrained'}"
+    if reference is None:
+        share, kinds = evaluate.validity([p.tokens for p in result.pieces])
+        print(f"valid: {share:.0%}{(' (' + ', '.join(kinds) + ')') if kinds else ''}; "
+              f"for the full table, build the dataset into {args.data} (`jsfakes data`)")
+    else:
+        print(evaluate.format_table(evaluate.evaluate({label: [p.tokens for p in result.pieces]}, reference)))
+    return 0
 
 
 def _reference(folder: str) -> evaluate.Reference:
@@ -226,16 +271,44 @@ def build_parser() -> argparse.ArgumentParser:
                    help="repair a malformed row with warnings instead of stopping with an error")
     p.set_defaults(run=cmd_decode)
 
-    p = sub.add_parser("demo", help="build the dataset, print its statistics, export one excerpt",
+    p = sub.add_parser("demo", help="build the dataset, score the baselines, generate four chorales",
                        description="The README's main command: data from the best available source, "
-                                   "its statistics, and one excerpt as MIDI, WAV and piano roll.")
+                                   "its statistics, one excerpt as MIDI, WAV and piano roll, the n-gram "
+                                   "baseline, and four chorales from the bundled GPT-2 with a table.")
     _add_source_args(p)
     p.add_argument("--data-out", default="data/build", help="dataset folder (default: %(default)s)")
-    p.add_argument("--out", default="out", help="folder for the excerpt (default: %(default)s)")
-    p.add_argument("--bpm", type=float, default=90.0, help="tempo of the excerpt (default: %(default)s)")
+    p.add_argument("--out", default="out", help="folder for the excerpt and the chorales (default: %(default)s)")
+    p.add_argument("--bpm", type=float, default=90.0, help="tempo of the excerpt and chorales (default: %(default)s)")
     p.add_argument("--n", type=int, default=8, help="n-gram pieces to generate and score (default: %(default)s)")
-    p.add_argument("--sample-seed", type=int, default=0, help="seed of the n-gram sampling (default: %(default)s)")
+    p.add_argument("--sample-seed", type=int, default=0, help="seed of the sampling (default: %(default)s)")
     p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("generate", help="write chorales with a model: MIDI, WAV, piano roll, tokens, a table",
+                       description="Generate chorales (the studio without widgets): per piece, piece-K.mid "
+                                   "(tempo = --bpm), .wav, .png and .txt in --out, then an evaluation table.")
+    p.add_argument("--model", default="bundled",
+                   help="'bundled' (the committed model), a model folder, a saved n-gram .npz, or a hub id "
+                        "with --online (default: %(default)s)")
+    p.add_argument("--online", action="store_true", help="allow downloading --model from the hub")
+    p.add_argument("--voice", choices=mmm.VOICE_NAMES, default="soprano", help="the voice that starts (default: %(default)s)")
+    p.add_argument("--first-note", type=int, default=None,
+                   help="its first MIDI pitch, within the voice's range (default: the model chooses)")
+    p.add_argument("--bpm", type=float, default=100.0, help="tempo, also written into the MIDI file (default: %(default)s)")
+    p.add_argument("--temperature", type=float, default=1.0, help="<1 calmer, >1 wilder, 0 = greedy (default: %(default)s)")
+    p.add_argument("--top-p", type=float, default=0.95,
+                   help="sample from the smallest set of words holding this much probability (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed: same options, same pieces (default: %(default)s)")
+    p.add_argument("--n", type=int, default=4, help="how many pieces (default: %(default)s)")
+    p.add_argument("--free", action="store_true", help="turn constrained decoding off (pieces may be invalid)")
+    p.add_argument("--instruments", default=None,
+                   help="an instrument per voice S,A,T,B: names (choir, strings, church organ, …) or GM "
+                        "programs 0-127, comma-separated (default: each voice's INST)")
+    p.add_argument("--musicxml", action="store_true", help="also write piece-K.musicxml (for notation programs)")
+    p.add_argument("--sine", action="store_true", help="use the sine synth even when FluidSynth is there")
+    p.add_argument("--data", default="data/build",
+                   help="dataset folder for the novelty figures (default: %(default)s; skipped if absent)")
+    p.add_argument("--out", default="out", help="output folder (default: %(default)s)")
+    p.set_defaults(run=cmd_generate)
 
     p = sub.add_parser("ngram", help="fit an n-gram model, print its cross-entropy, write samples",
                        description="Fit an interpolated Kneser-Ney n-gram model on train.txt and print "

@@ -1,47 +1,388 @@
-"""Sampling MMM rows from a causal LM (a GPT-2 trained by `train`, or any checkpoint folder).
+"""Writing chorales with a language model: prompts, sampling, and constrained decoding.
 
-Introduced in notebook 04 for scoring trained models; notebook 05 builds the studio on it.
+Introduced in notebook 04 (scoring trained models); notebook 05 builds the studio on it.
+
+Constrained decoding, in three sentences. A `Grammar` follows a piece word by word as a small
+state machine (which track, which bar, how many sixteenths into it, which note sounds) and, at
+every step, lists the words that keep the piece valid *and* still let it finish within the
+model's context. A `Guide` keeps one such state per row of a batch and turns the lists into
+masks; the model's other words get probability zero before temperature, top-k and top-p. So every
+piece is valid by construction, whatever the model — even an untrained one.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
 import torch
+from transformers import LogitsProcessor, LogitsProcessorList
 
 from . import mmm
 from . import tokenizer as tokenizers
 
+# Lowest and highest pitch of each voice in the js-fakes-4bars train split, by INST (soprano,
+# alto, tenor, bass): `evaluate.reference(train, test).ranges()`, checked by tests/test_generate.py.
+VOICE_RANGES = {0: (54, 81), 48: (43, 78), 24: (46, 73), 32: (36, 64)}
 
-def sample(model, tokenizer, n: int = 1, prompt: mmm.Tokens = "PIECE_START", temperature: float = 1.0,
+
+# ----------------------------------------------------------------------------------------------
+# Prompts
+# ----------------------------------------------------------------------------------------------
+
+
+def voice_index(voice: int | str) -> int:
+    """0-3 for a voice given as an index or a name ('soprano', 'alto', 'tenor', 'bass')."""
+    index = mmm.VOICE_NAMES.index(voice) if voice in mmm.VOICE_NAMES else voice
+    if not isinstance(index, (int, np.integer)) or isinstance(index, bool) or not 0 <= index < 4:
+        raise ValueError(f"unknown voice {voice!r}: use 0-3 or one of {', '.join(mmm.VOICE_NAMES)}")
+    return int(index)
+
+
+def pitch_range(voice: int | str, tokenizer=None) -> tuple[int, int]:
+    """The pitches a voice may start on: its range in the data, within what the tokenizer knows."""
+    low, high = VOICE_RANGES[mmm.JSFAKES_INSTS[voice_index(voice)]]
+    if tokenizer is not None:
+        known = [p for p in range(low, high + 1) if f"NOTE_ON={p}" in tokenizer.get_vocab()]
+        if not known:
+            raise ValueError(f"the tokenizer knows no NOTE_ON in the {mmm.voice_name(voice_index(voice))} range")
+        low, high = min(known), max(known)
+    return low, high
+
+
+def prompt(voice: int | str | None = "soprano", first_note: int | None = None, tokenizer=None,
+           track: mmm.Tokens | None = None, style: str = "JSFAKES", genre: str = "JSFAKES") -> str:
+    """The words a piece starts with, from the user's choices (the seed's two sliders).
+
+    voice: which voice's track comes first (None: let the model choose from the header on).
+    first_note: its first pitch (None: let the model choose); refused outside the voice's range.
+    track: instead of voice/first_note, a whole track (TRACK_START INST=… TRACK_END) to continue
+        from — e.g. a melody to harmonise.
+    tokenizer: when given, every word must be one it knows (a ValueError says which is not).
+    """
+    words = ["PIECE_START", f"STYLE={style}", f"GENRE={genre}"]
+    if track is not None:
+        words += mmm.words(track)
+    elif voice is not None:
+        words += ["TRACK_START", f"INST={mmm.JSFAKES_INSTS[voice_index(voice)]}", "BAR_START"]
+        if first_note is not None:
+            low, high = pitch_range(voice, tokenizer)
+            if not (isinstance(first_note, (int, np.integer)) and low <= first_note <= high):
+                raise ValueError(f"first note {first_note!r} is outside the {mmm.voice_name(voice_index(voice))} "
+                                 f"range the model knows, {low}-{high}")
+            words.append(f"NOTE_ON={first_note}")
+    elif first_note is not None:
+        raise ValueError("a first note needs a voice")
+    if tokenizer is not None:
+        unknown = tokenizers.unknown_words(tokenizer, words)
+        if unknown:
+            raise ValueError(f"the tokenizer does not know {unknown}: the model cannot start from them")
+    return " ".join(words)
+
+
+# ----------------------------------------------------------------------------------------------
+# Constrained decoding
+# ----------------------------------------------------------------------------------------------
+
+
+class State(NamedTuple):
+    """Where a piece is, as far as validity goes."""
+
+    phase: str = "start"  # start, head (tags), inst (after TRACK_START), track, bar, between, end
+    tags: int = 0  # 1 after STYLE=…, 2 after GENRE=…
+    insts: frozenset = frozenset()  # INSTs of the tracks so far
+    inst: int | None = None  # this track's INST
+    bars: int = 0  # bars finished in this track
+    cursor: int = 0  # sixteenths into this bar
+    pitch: int | None = None  # the sounding note
+    onset: int = 0  # when it started
+    after_delta: bool = False  # the last word was a TIME_DELTA
+
+
+class Grammar:
+    """Which words may come next so a js-fakes-4bars piece stays valid and can still finish.
+
+    Rules (those of `mmm.validate`, in the canonical form `mmm.encode` writes):
+    PIECE_START, at most STYLE= then GENRE=, then `tracks` tracks with distinct INSTs from
+    `voice_insts`, each of `bars` bars, then PIECE_END. In a bar: one note at a time, NOTE_OFF only
+    for the sounding note and only after time has passed, no bar beyond 16 sixteenths, no open note
+    at BAR_END, no two TIME_DELTAs in a row and no rest at a bar's end (so encode(decode(row)) == row).
+    Pitches: NOTE_ON words the vocabulary knows (with their NOTE_OFF), within `ranges` per INST.
+
+    vocab: the word of each id (a tokenizer's or an n-gram's); words outside the format are never allowed.
+    """
+
+    def __init__(self, vocab: Sequence[str | None], voice_insts: Sequence[int] = mmm.JSFAKES_INSTS,
+                 ranges: dict[int, tuple[int, int]] | None = VOICE_RANGES, bars: int = 4, tracks: int = 4):
+        self.size, self.bars, self.tracks = len(vocab), bars, tracks
+        self.parsed = [_parse(w) for w in vocab]
+        by_kind: dict[str, dict] = {}
+        for i, (word, parsed) in enumerate(zip(vocab, self.parsed)):
+            if parsed:
+                by_kind.setdefault(parsed[0], {})[parsed[1] if parsed[1] is not None else word] = i
+        self.ids = {k: v for k, v in by_kind.items()}
+        self.keyword = {k: next(iter(v.values())) for k, v in by_kind.items() if k in mmm._KEYWORDS}
+        missing = sorted(mmm._KEYWORDS - set(self.keyword))
+        if not by_kind.get("TIME_DELTA"):
+            missing.append("TIME_DELTA=")
+        self.insts = {i: by_kind.get("INST", {}).get(i) for i in voice_insts}
+        if sum(i is not None for i in self.insts.values()) < tracks:
+            missing.append(f"INST= for {tracks} of the voices {list(voice_insts)}")
+        if missing:
+            raise ValueError(f"cannot constrain decoding: the vocabulary lacks {', '.join(missing)}")
+        ons, offs = by_kind.get("NOTE_ON", {}), by_kind.get("NOTE_OFF", {})
+        self.note_on = {inst: [ons[p] for p in sorted(ons) if p in offs and
+                               (ranges is None or inst not in ranges or ranges[inst][0] <= p <= ranges[inst][1])]
+                        for inst in voice_insts}
+        self.note_off = offs
+        self.deltas = sorted(by_kind.get("TIME_DELTA", {}).items())  # (sixteenths, id)
+        self.shortest = self.deltas[0][0] if self.deltas else 1  # the shortest note there can be
+        self.tags = {k: list(by_kind.get(k, {}).values()) for k in ("STYLE", "GENRE")}  # ids
+        self.track_cost = 3 + 2 * bars  # TRACK_START INST (BAR_START BAR_END)*bars TRACK_END
+
+    def start(self, words: Sequence[str]) -> State:
+        """The state after a prompt; ValueError if the prompt cannot begin a valid piece."""
+        state = State()
+        for i, word in enumerate(words):
+            ids = self.allowed(state)
+            parsed = _parse(word)
+            if parsed is None or not any(self.parsed[j] == parsed for j in ids):
+                raise ValueError(f"the prompt cannot begin a valid piece: {word!r} (word {i}) is not allowed after "
+                                 f"{' '.join(words[max(0, i - 4):i]) or 'nothing'!r}")
+            state = self.step(state, parsed)
+        return state
+
+    def step(self, state: State, parsed: tuple[str, int | None] | None) -> State:
+        """The state after one word (its `mmm.parse_word` value); anything else leaves it as it is."""
+        kind, value = parsed or (None, None)
+        if kind == "PIECE_START":
+            return state._replace(phase="head")
+        if kind in ("STYLE", "GENRE"):
+            return state._replace(tags=1 if kind == "STYLE" else 2)
+        if kind == "TRACK_START":
+            return state._replace(phase="inst")
+        if kind == "INST":
+            return state._replace(phase="track", insts=state.insts | {value}, inst=value, bars=0)
+        if kind == "BAR_START":
+            return state._replace(phase="bar", cursor=0, pitch=None, after_delta=False)
+        if kind == "NOTE_ON":
+            return state._replace(pitch=value, onset=state.cursor, after_delta=False)
+        if kind == "TIME_DELTA":
+            return state._replace(cursor=state.cursor + value, after_delta=True)
+        if kind == "NOTE_OFF":
+            return state._replace(pitch=None, after_delta=False)
+        if kind == "BAR_END":
+            return state._replace(phase="track", bars=state.bars + 1)
+        if kind == "TRACK_END":
+            return state._replace(phase="between")
+        if kind == "PIECE_END":
+            return state._replace(phase="end")
+        return state
+
+    def cost(self, state: State) -> int:
+        """The fewest words that finish the piece from `state` (empty bars, empty tracks)."""
+        def after(started: int) -> int:
+            return (self.tracks - started) * self.track_cost + 1  # the tracks to come, PIECE_END
+        done = len(state.insts)
+        if state.phase == "start":
+            return 1 + after(0)
+        if state.phase == "head":
+            return after(0)
+        if state.phase == "inst":
+            return self.track_cost - 1 + after(done + 1)
+        if state.phase == "track":
+            return 2 * (self.bars - state.bars) + 1 + after(done)
+        if state.phase == "bar":
+            if state.pitch is None:
+                finish = 4 if state.after_delta else 1  # (NOTE_ON TIME_DELTA NOTE_OFF) BAR_END
+            else:
+                finish = 2 if state.cursor > state.onset else 3  # (TIME_DELTA) NOTE_OFF BAR_END
+            return finish + 2 * (self.bars - state.bars - 1) + 1 + after(done)
+        if state.phase == "between":
+            return after(done)
+        return 0
+
+    def allowed(self, state: State, room: int | None = None) -> tuple[int, ...]:
+        """Ids of the words that may come next; `room`: positions left in the context (None: no limit)."""
+        ids = self._allowed(state)
+        if room is None or self.cost(state) + 4 <= room:  # no single word raises the cost by more than 3
+            return ids
+        return tuple(i for i in ids if 1 + self.cost(self.step(state, self.parsed[i])) <= room)
+
+    @functools.lru_cache(maxsize=65536)
+    def _allowed(self, s: State) -> tuple[int, ...]:
+        k = self.keyword
+        if s.phase == "start":
+            return (k["PIECE_START"],)
+        if s.phase == "head":
+            return tuple((self.tags["STYLE"] if s.tags == 0 else []) + (self.tags["GENRE"] if s.tags <= 1 else [])
+                         + [k["TRACK_START"]])
+        if s.phase == "inst":
+            return tuple(i for inst, i in self.insts.items() if i is not None and inst not in s.insts)
+        if s.phase == "track":
+            return (k["BAR_START"] if s.bars < self.bars else k["TRACK_END"],)
+        if s.phase == "between":
+            return (k["TRACK_START"] if len(s.insts) < self.tracks else k["PIECE_END"],)
+        if s.phase == "end":
+            return (k["PIECE_END"],)  # what a finished row of a batch is padded with
+        left = mmm.STEPS_PER_BAR - s.cursor
+        if s.pitch is not None:  # a note sounds: let time pass, or end it once time has passed
+            ids = [] if s.after_delta else [i for d, i in self.deltas if d <= left]
+            return tuple(ids + ([self.note_off[s.pitch]] if s.cursor > s.onset else []))
+        ons = self.note_on[s.inst] if left >= self.shortest else []
+        if s.after_delta:  # after a rest: a note must follow (no rest at the end of a bar)
+            return tuple(ons)
+        rests = [i for d, i in self.deltas if d + self.shortest <= left] if ons else []
+        return tuple(ons + rests + [k["BAR_END"]])
+
+
+def _parse(word: str | None) -> tuple[str, int | None] | None:
+    """`mmm.parse_word`, with the header tags told apart: ("STYLE", None), ("GENRE", None)."""
+    parsed = mmm.parse_word(word) if word else None
+    return (word.split("=")[0], None) if parsed and parsed[0] == "TAG" else parsed
+
+
+class Guide:
+    """One `Grammar` state per row of a batch: masks of allowed words, advanced word by word."""
+
+    def __init__(self, grammar: Grammar, prompt_words: Sequence[str], n: int, length: int):
+        """length: the longest a row may grow (prompt included), e.g. the model's context."""
+        self.grammar, self.length, self.used = grammar, length, len(prompt_words)
+        state = grammar.start(prompt_words)
+        if grammar.cost(state) > length - self.used:
+            raise ValueError(f"no valid piece fits in {length} words after this prompt "
+                             f"(it needs at least {self.used + grammar.cost(state)})")
+        self.states = [state] * n
+
+    def advance(self, chosen: Sequence[int]) -> None:
+        """Feed each row's newest word id (a negative id: the row is finished, nothing changes)."""
+        parsed = self.grammar.parsed
+        self.states = [self.grammar.step(s, parsed[i] if 0 <= i < len(parsed) else None)
+                       for s, i in zip(self.states, chosen)]
+        self.used += 1
+
+    def mask(self) -> np.ndarray:
+        """(n, vocabulary) booleans: True where a word may come next."""
+        out = np.zeros((len(self.states), self.grammar.size), bool)
+        room = self.length - self.used
+        for row, state in enumerate(self.states):
+            out[row, list(self.grammar.allowed(state, room))] = True
+        return out
+
+
+class ConstrainedLogits(LogitsProcessor):
+    """A Hugging Face logits processor that gives every word a `Guide` forbids a score of -inf."""
+
+    def __init__(self, guide: Guide):
+        self.guide, self.seen = guide, None
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.seen is not None:  # the first call comes right after the prompt
+            self.guide.advance(input_ids[:, -1].tolist())
+        self.seen = input_ids.shape[1]
+        allowed = torch.from_numpy(self.guide.mask()).to(scores.device)  # (B, guide's vocabulary)
+        mask = torch.zeros_like(scores, dtype=torch.bool)  # (B, model's vocabulary), maybe larger
+        mask[:, :allowed.shape[1]] = allowed
+        return scores.masked_fill(~mask, -float("inf"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Sampling
+# ----------------------------------------------------------------------------------------------
+
+
+def context_size(model) -> int:
+    """How many words a model can see: GPT-2's n_positions, another HF model's, or an n-gram's rows."""
+    config = getattr(model, "config", None)
+    if config is None:
+        return 512
+    return getattr(config, "n_positions", None) or config.max_position_embeddings
+
+
+def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START", temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, seed: int = 0, batch_size: int = 32,
-           max_new_tokens: int | None = None) -> list[str]:
+           max_new_tokens: int | None = None, constrained: bool = True) -> list[str]:
     """`n` rows sampled after `prompt`, each stopping at PIECE_END (or the model's context).
 
+    model: a causal LM with its tokenizer (a GPT-2 trained by `train`, any checkpoint), or an
+        `ngram.NGram` (tokenizer None).
     temperature: 0 = greedy (the same row every time); <1 calmer, >1 wilder.
     top_k / top_p: sample among the k likeliest words / the smallest set holding p of the mass.
+    constrained: only words that keep the piece valid (`Grammar`): every row is a valid piece.
     """
-    if temperature < 0:
+    if temperature < 0 or not np.isfinite(temperature):
         raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
     words = mmm.words(prompt)
-    unknown = tokenizers.unknown_words(tokenizer, words)
+    vocab = _vocabulary(model, tokenizer)
+    unknown = [w for w in dict.fromkeys(words) if w not in set(vocab)]
     if unknown:
         raise ValueError(f"the tokenizer does not know {unknown}: the model cannot start from them")
-    context = model.config.n_positions if hasattr(model.config, "n_positions") else model.config.max_position_embeddings
-    max_new_tokens = min(max_new_tokens or context, context - len(words))  # never past the context
-    ids = tokenizer(" ".join(words), return_tensors="pt")["input_ids"].to(model.device)
+    length = context_size(model)
+    if max_new_tokens is not None:
+        length = min(length, len(words) + max_new_tokens)
+    grammar = _grammar(tuple(vocab)) if constrained else None
+    rows = []
+    for start in range(0, n, batch_size):
+        b = min(batch_size, n - start)
+        guide = Guide(grammar, words, b, length) if grammar else None
+        if tokenizer is None:  # an n-gram
+            rows += model.sample(b, words, temperature, top_k, top_p=top_p, seed=seed + start,
+                                 max_tokens=length, guide=guide)
+        else:
+            rows += _sample_hf(model, tokenizer, words, b, temperature, top_k, top_p, seed + start, length, guide)
+    return rows
+
+
+@functools.lru_cache(maxsize=8)
+def _grammar(vocab: tuple[str, ...]) -> Grammar:
+    return Grammar(vocab)
+
+
+def _vocabulary(model, tokenizer) -> list[str]:
+    """The word of each id the model scores (an n-gram's columns, or the tokenizer's ids)."""
+    if tokenizer is None:
+        return list(model.vocab)
+    size = max(len(tokenizer), getattr(model.config, "vocab_size", 0))
+    words = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    return words + [""] * (size - len(words))
+
+
+class _PaddedRowsWarning(logging.Filter):
+    """Drops transformers' "pass an attention_mask" warning: in a batch, a row that has reached
+    PIECE_END is padded while the others go on, and what the model computes for it is thrown away."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "recommend passing in an `attention_mask`" not in record.getMessage()
+
+
+logging.getLogger("transformers.modeling_utils").addFilter(_PaddedRowsWarning())
+
+
+def _sample_hf(model, tokenizer, words, b, temperature, top_k, top_p, seed, length, guide) -> list[str]:
+    ids = torch.tensor([tokenizer.convert_tokens_to_ids(words)], device=model.device)  # (1, T)
     end = tokenizer.convert_tokens_to_ids("PIECE_END")
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else end
+    options = dict(do_sample=True, temperature=temperature, top_k=top_k or 0, top_p=top_p or 1.0) \
+        if temperature > 0 else dict(do_sample=False, temperature=None, top_k=None, top_p=None)
     torch.manual_seed(seed)
-    rows = []
     model.eval()
-    with torch.no_grad():
-        for start in range(0, n, batch_size):
-            b = min(batch_size, n - start)
-            options = dict(do_sample=True, temperature=temperature, top_k=top_k or 0, top_p=top_p or 1.0) \
-                if temperature > 0 else dict(do_sample=False)
-            out = model.generate(ids.repeat(b, 1), attention_mask=torch.ones_like(ids).repeat(b, 1),
-                                 max_new_tokens=max_new_tokens, eos_token_id=end, pad_token_id=pad, **options)
-            for row in out.tolist():
-                if end in row[ids.shape[1]:]:
-                    row = row[:row.index(end, ids.shape[1]) + 1]
-                rows.append(" ".join(t for t in tokenizer.convert_ids_to_tokens(row) if t != "[PAD]"))
+    with torch.inference_mode():
+        out = model.generate(ids.repeat(b, 1), attention_mask=torch.ones_like(ids).repeat(b, 1),
+                             max_length=length, eos_token_id=end, pad_token_id=pad, use_cache=True,
+                             logits_processor=LogitsProcessorList([ConstrainedLogits(guide)] if guide else []),
+                             **options)
+    rows = []
+    for row in out.tolist():
+        if end in row[ids.shape[1]:]:
+            row = row[:row.index(end, ids.shape[1]) + 1]
+        rows.append(" ".join(t for t in tokenizer.convert_ids_to_tokens(row) if t != tokenizer.pad_token))
     return rows

@@ -308,7 +308,7 @@ class _Track:
 
 
 @functools.lru_cache(maxsize=4096)  # a corpus has few distinct words; scanning is hot
-def _parse_word(word: str) -> tuple[str, int | None] | None:
+def parse_word(word: str) -> tuple[str, int | None] | None:
     """(kind, value) of a word of the format, or None if it is not one."""
     if word in _KEYWORDS:
         return word, None
@@ -386,7 +386,7 @@ def _scan(ws: list[str], voice_insts: Sequence[int], vocab: set[str] | None):
 
     pos = 0
     for pos, word in enumerate(ws):
-        parsed = _parse_word(word)
+        parsed = parse_word(word)
         if parsed is None or (vocab is not None and word not in vocab):
             report("unknown_token", pos, f"unknown token {word!r}")
             continue

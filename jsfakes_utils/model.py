@@ -70,13 +70,20 @@ def load(name: str | Path, local_files_only: bool = True):
     """(model in eval mode, tokenizer) of a causal LM: a folder (e.g. `BUNDLED`, or one written by
     `train`), or a hub id with local_files_only=False. A missing model is a one-line ValueError."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging
 
+    shown = logging.is_progress_bar_enabled()
+    if Path(name).is_dir():  # a local folder loads in a blink: no "Loading weights" bar
+        logging.disable_progress_bar()
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(name), local_files_only=local_files_only)
         net = AutoModelForCausalLM.from_pretrained(str(name), local_files_only=local_files_only)
     except OSError as error:
         where = "locally (pass local_files_only=False to download)" if local_files_only else ""
         raise ValueError(f"cannot load a causal LM {str(name)!r} {where}: {error}") from None
+    finally:
+        if shown:
+            logging.enable_progress_bar()
     return net.eval(), tokenizer
 
 

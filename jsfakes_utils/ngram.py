@@ -137,11 +137,15 @@ class NGram:
     # -- sampling --------------------------------------------------------------------------------
 
     def sample(self, n: int = 1, prompt: mmm.Tokens = ("PIECE_START",), temperature: float = 1.0,
-               top_k: int | None = None, seed: int = 0, max_tokens: int = 512) -> list[str]:
+               top_k: int | None = None, seed: int = 0, max_tokens: int = 512, top_p: float | None = None,
+               guide=None) -> list[str]:
         """`n` rows sampled word by word after `prompt`, each ending at PIECE_END or `max_tokens`.
 
         temperature: 0 picks the most likely word every time (greedy, the same row every time);
-            <1 calmer, >1 wilder. top_k: sample only among the k most likely words.
+            <1 calmer, >1 wilder. top_k / top_p: sample only among the k most likely words / the
+            smallest set of words holding p of the probability.
+        guide: constrained decoding (a `generate.Guide` over `vocab`): its `mask()` says which
+            words may come next in each row, and `advance(chosen)` hears what was chosen.
         """
         if temperature < 0 or not math.isfinite(temperature):
             raise ValueError(f"temperature must be >= 0, got {temperature}")
@@ -159,8 +163,12 @@ class NGram:
             history = padded[active, padded.shape[1] - (self.order - 1):]
             probs = self.distribution(history)  # (active rows, V)
             probs[:, 0] = 0.0  # never sample [UNK]: it carries only the floor's probability
+            if guide is not None:
+                probs *= guide.mask()[active]
             chosen = np.zeros(n, np.int64)  # 0 marks "already finished"
-            chosen[active] = _choose(probs, temperature, top_k, rng) + 1  # ids start at 1
+            chosen[active] = _choose(probs, temperature, top_k, rng, top_p) + 1  # ids start at 1
+            if guide is not None:
+                guide.advance(chosen - 1)  # a finished row gets -1: nothing to hear
             generated.append(chosen)
             padded = np.concatenate([padded, chosen[:, None]], axis=1)
             done |= chosen == end
@@ -297,18 +305,25 @@ def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.nda
     return np.where(found, values[at], 0)
 
 
-def _choose(probs: np.ndarray, temperature: float, top_k: int | None, rng) -> np.ndarray:
-    """One index per row of probs (B, V), after temperature and top-k."""
+def _choose(probs: np.ndarray, temperature: float, top_k: int | None, rng, top_p: float | None = None) -> np.ndarray:
+    """One index per row of probs (B, V), after temperature, top-k and top-p."""
     if temperature == 0:
         return probs.argmax(axis=1)
     logits = np.log(np.maximum(probs, 1e-300)) / temperature
+    logits[probs <= 0] = -np.inf  # a word ruled out stays out
+    order = np.argsort(-logits, axis=1, kind="stable")  # ties: the first, as argmax
+    drop = np.zeros_like(logits, dtype=bool)
     if top_k is not None and top_k < probs.shape[1]:
-        keep = np.argsort(-logits, axis=1, kind="stable")[:, :top_k]  # ties: the first, as argmax
-        kept = np.full_like(logits, -np.inf)
-        np.put_along_axis(kept, keep, np.take_along_axis(logits, keep, axis=1), axis=1)
-        logits = kept
+        np.put_along_axis(drop, order[:, top_k:], True, axis=1)
+    if top_p is not None and top_p < 1:
+        ranked = np.take_along_axis(logits, order, axis=1)
+        weights = np.exp(ranked - ranked[:, :1])
+        mass = weights.cumsum(axis=1) / weights.sum(axis=1, keepdims=True)
+        beyond = np.concatenate([np.zeros((len(probs), 1), bool), mass[:, :-1] >= top_p], axis=1)
+        np.put_along_axis(drop, order, np.take_along_axis(drop, order, axis=1) | beyond, axis=1)
+    logits[drop] = -np.inf
     logits -= logits.max(axis=1, keepdims=True)
-    weights = np.exp(logits) * (probs > 0)
-    weights /= weights.sum(axis=1, keepdims=True)
-    u = rng.random((len(probs), 1))
-    return np.minimum((weights.cumsum(axis=1) < u).sum(axis=1), probs.shape[1] - 1)
+    weights = np.exp(logits)
+    cumulative = weights.cumsum(axis=1)
+    u = rng.random((len(probs), 1)) * cumulative[:, -1:]  # below the total, so a word of weight > 0
+    return (cumulative <= u).sum(axis=1)

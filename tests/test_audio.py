@@ -56,3 +56,47 @@ def test_piano_roll(tmp_path):
     assert len(ax.patches) == 3 and [t.get_text() for t in ax.get_legend().get_texts()] == ["soprano", "bass"]
     path = plots.save_piano_roll(sequence, tmp_path / "roll.png")
     assert path.stat().st_size > 1000
+
+
+# Four bars whose last bar ends early with a rest: the file must still last four bars.
+FOUR_BARS = mmm.encode(make_sequence({0: [(0, 16, 72), (16, 32, 71), (32, 48, 72), (48, 52, 74)],
+                                      3: [(0, 32, 48), (32, 52, 43)]}), bars=4)[0]
+
+
+@pytest.mark.parametrize("bpm", [45, 90, 173.5])
+def test_midi_tempo_is_the_bpm_and_lasts_four_bars(tmp_path, bpm):
+    midi = pretty_midi.PrettyMIDI(str(audio.write_midi(mmm.decode(FOUR_BARS, bpm=bpm), tmp_path / "a.mid")))
+    assert midi.get_tempo_changes()[1] == pytest.approx([bpm], rel=1e-4)
+    assert midi.get_end_time() == pytest.approx(4 * 4 * 60 / bpm, rel=1e-4)  # four 4/4 bars
+    assert sum(len(i.notes) for i in midi.instruments) == 8  # no note lost (notes are cut at barlines)
+
+
+def test_an_instrument_per_voice(tmp_path):
+    sequence = mmm.decode(FOUR_BARS)
+    chosen = audio.with_instruments(sequence, ["choir", None, 19, "as written"])
+    assert {n.instrument: n.program for n in chosen.notes} == {0: 52, 3: 32}  # bass keeps INST=32
+    assert {n.program for n in audio.with_instruments(sequence, {3: 19}).notes} == {0, 19}
+    assert {n.program for n in sequence.notes} == {0, 32}  # the original is left alone
+    midi = pretty_midi.PrettyMIDI(str(audio.write_midi(sequence, tmp_path / "a.mid", {3: "cello"})))
+    assert sorted(i.program for i in midi.instruments) == [0, 42]
+    with pytest.raises(ValueError, match="unknown instrument 'kazoo'"):
+        audio.with_instruments(sequence, {0: "kazoo"})
+    with pytest.raises(ValueError, match="unknown instrument 200"):
+        audio.synthesize(sequence, instruments=[200])
+
+
+@pytest.mark.skipif(not audio.has_fluidsynth(), reason="FluidSynth (libfluidsynth3) is not installed")
+def test_instruments_change_the_sound():
+    sequence = mmm.decode(FOUR_BARS)
+    piano = audio.synthesize(sequence, instruments=["piano", "piano", "piano", "piano"])
+    organ = audio.synthesize(sequence, instruments=["church organ"] * 4)
+    assert len(piano) == len(organ) and not np.allclose(piano, organ, atol=0.05)
+
+
+def test_musicxml_export(tmp_path):
+    import music21
+
+    sequence = mmm.decode(FOUR_BARS, bpm=90)
+    score = music21.converter.parse(audio.write_musicxml(sequence, tmp_path / "a.musicxml"))
+    assert len(score.parts) == 2
+    assert sorted(n.pitch.midi for n in score.flatten().notes) == sorted(n.pitch for n in sequence.notes)

@@ -8,7 +8,7 @@ import pytest
 from jsfakes_utils import cli, config, mmm
 from test_mmm import VALID
 
-COMMANDS = ["data", "validate", "decode", "demo", "ngram", "evaluate", "fewshot", "train"]
+COMMANDS = ["data", "validate", "decode", "demo", "generate", "ngram", "evaluate", "fewshot", "train"]
 
 
 def test_every_command_and_flag_has_help():
@@ -56,6 +56,40 @@ def test_data_and_demo_commands(tmp_path, cache, monkeypatch, capsys):
     assert "tokens per row" in printed and "at 90 BPM" in printed
     assert "best: order" in printed and "greedy" in printed and "valid (%)" in printed
     assert (tmp_path / "x" / "excerpt.mid").exists()
+    assert "Four chorales from the bundled GPT-2" in printed and printed.count(": valid, new") + \
+        printed.count(": valid, partly copied") + printed.count(": valid, copied") == 4
+    assert {p.name for p in (tmp_path / "x").glob("piece-*")} >= {f"piece-{k}.{e}" for k in range(1, 5)
+                                                                    for e in ("mid", "wav", "png", "txt")}
+
+
+def test_generate_command(tmp_path, capsys):
+    import pretty_midi
+
+    from test_evaluate import CROSSING, FIFTHS, OCTAVES
+
+    (tmp_path / "train.txt").write_text(f"{FIFTHS}\n{OCTAVES}\n{VALID}\n")
+    (tmp_path / "test.txt").write_text(f"{CROSSING}\n")
+    out = tmp_path / "out"
+    assert cli.main(["generate", "--bpm", "90", "--temperature", "0.9", "--n", "2", "--seed", "1", "--out", str(out),
+                     "--data", str(tmp_path), "--instruments", "choir,strings,19,cello", "--musicxml"]) == 0
+    printed = capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"piece-{k}.{e}" for k in (1, 2)
+                                                           for e in ("mid", "wav", "png", "txt", "musicxml"))
+    assert "valid (%)" in printed and "test split" in printed and "bundled, constrained" in printed
+    rows = [(out / f"piece-{k}.txt").read_text().strip() for k in (1, 2)]
+    assert all(mmm.validate(r).ok for r in rows) and rows[0] != rows[1]
+    midi = pretty_midi.PrettyMIDI(str(out / "piece-1.mid"))
+    assert midi.get_tempo_changes()[1] == pytest.approx([90], rel=1e-4)
+    assert sorted(i.program for i in midi.instruments) == [19, 42, 48, 52]
+    # a saved n-gram works too; with no dataset folder the table is just validity
+    from jsfakes_utils import ngram
+
+    ngram.train_ngram([FIFTHS, OCTAVES, VALID], 3).save(tmp_path / "lm.npz")
+    assert cli.main(["generate", "--model", str(tmp_path / "lm.npz"), "--n", "2", "--out", str(tmp_path / "o2"),
+                     "--data", str(tmp_path / "none"), "--sine"]) == 0
+    assert "valid: 100%" in capsys.readouterr().out
+    assert cli.main(["generate", "--first-note", "20", "--out", str(tmp_path / "o3")]) == 2
+    assert "outside the soprano range" in capsys.readouterr().err
 
 
 def test_errors_are_one_line(capsys, monkeypatch):

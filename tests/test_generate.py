@@ -1,9 +1,17 @@
-"""Sampling rows from a causal LM: seeded, stops at PIECE_END, refuses unknown prompt words."""
+"""Prompts, sampling and constrained decoding: valid pieces from any model, refused bad choices."""
+
+import random
 
 import pytest
 
-from jsfakes_utils import generate, model, tokenizer
+from jsfakes_utils import evaluate, generate, mmm, model, ngram, tokenizer
 from test_train import ROWS
+
+# One row holding every word a js-fakes-4bars model can know, so the tokenizer knows them all.
+EVERY_WORD = " ".join(["PIECE_START", "STYLE=JSFAKES", "GENRE=JSFAKES", "TRACK_START", "TRACK_END", "BAR_START",
+                       "BAR_END", "PIECE_END"] + [f"INST={i}" for i in mmm.JSFAKES_INSTS]
+                      + [f"NOTE_{k}={p}" for p in range(36, 82) for k in ("ON", "OFF")]
+                      + [f"TIME_DELTA={d}" for d in range(1, 17)])
 
 
 @pytest.fixture(scope="module")
@@ -12,22 +20,121 @@ def net_and_tok():
     return model.build_model("quick", tok, seed=0), tok
 
 
+@pytest.fixture(scope="module")
+def random_model():
+    """An untrained GPT-2 that knows every word: whatever it writes valid is the grammar's doing."""
+    tok = tokenizer.train_tokenizer([EVERY_WORD])
+    return model.build_model("quick", tok, seed=3), tok
+
+
+def canonical(row: str) -> bool:
+    return mmm.encode(mmm.decode(row), bars=4) == [row]
+
+
 def test_sampling_is_seeded_and_ends_at_piece_end(net_and_tok):
     net, tok = net_and_tok
-    a = generate.sample(net, tok, n=3, seed=1, max_new_tokens=40, batch_size=2)
-    assert a == generate.sample(net, tok, n=3, seed=1, max_new_tokens=40, batch_size=2)
+    a = generate.sample(net, tok, n=3, seed=1, max_new_tokens=40, batch_size=2, constrained=False)
+    assert a == generate.sample(net, tok, n=3, seed=1, max_new_tokens=40, batch_size=2, constrained=False)
     assert len(a) == 3 and all(r.startswith("PIECE_START") for r in a)
     assert all(len(r.split()) <= 41 and "[PAD]" not in r for r in a)
     assert all(r.split().count("PIECE_END") <= 1 and ("PIECE_END" not in r or r.endswith("PIECE_END")) for r in a)
-    greedy = generate.sample(net, tok, n=3, temperature=0, max_new_tokens=20)
+    greedy = generate.sample(net, tok, n=3, temperature=0, max_new_tokens=20, constrained=False)
     assert len(set(greedy)) == 1
 
 
 def test_prompt_and_settings_are_checked(net_and_tok):
     net, tok = net_and_tok
     prompt = "PIECE_START STYLE=JSFAKES GENRE=JSFAKES TRACK_START INST=32"
-    assert generate.sample(net, tok, prompt=prompt, max_new_tokens=5)[0].startswith(prompt)
+    assert generate.sample(net, tok, prompt=prompt, max_new_tokens=5, constrained=False)[0].startswith(prompt)
     with pytest.raises(ValueError, match="does not know"):
         generate.sample(net, tok, prompt="PIECE_START NOTE_ON=13")
     with pytest.raises(ValueError, match="temperature"):
         generate.sample(net, tok, temperature=-1)
+    with pytest.raises(ValueError, match="top_p"):
+        generate.sample(net, tok, top_p=1.5)
+    with pytest.raises(ValueError, match="cannot begin a valid piece"):  # constrained: the prompt must be valid
+        generate.sample(net, tok, prompt="PIECE_START TRACK_START INST=32 BAR_START NOTE_OFF=50")
+
+
+@pytest.mark.parametrize("temperature, top_p", [(0.5, None), (1.0, 0.9), (1.0, None), (2.0, None), (0, None)])
+def test_constrained_decoding_makes_every_piece_valid_even_untrained(random_model, temperature, top_p):
+    net, tok = random_model
+    for seed in range(3):
+        rows = generate.sample(net, tok, n=4, prompt=generate.prompt(voice=None), temperature=temperature,
+                               top_p=top_p, seed=seed)
+        for row in rows:
+            assert mmm.validate(row, vocab=tok.get_vocab()).ok, mmm.validate(row)
+            assert canonical(row)  # the form encode() writes: encode(decode(row)) == row
+            for voice, notes in mmm.voice_steps(row).items():  # every pitch within its voice's range
+                low, high = generate.VOICE_RANGES[mmm.JSFAKES_INSTS[voice]]
+                assert all(low <= p <= high for _, _, p in notes)
+
+
+def test_without_the_grammar_the_untrained_model_writes_no_valid_piece(random_model):
+    net, tok = random_model
+    rows = generate.sample(net, tok, n=8, seed=0, constrained=False)
+    assert not any(mmm.validate(r).ok for r in rows)
+
+
+def test_constrained_pieces_finish_within_a_tight_length(random_model):
+    net, tok = random_model
+    start = generate.prompt("tenor", 55, tok)
+    for seed in range(4):
+        (row,) = generate.sample(net, tok, prompt=start, seed=seed, temperature=1.5, max_new_tokens=60)
+        assert mmm.validate(row).ok and row.startswith(start) and len(row.split()) <= len(start.split()) + 60
+    with pytest.raises(ValueError, match="no valid piece fits"):
+        generate.sample(net, tok, prompt=start, max_new_tokens=30)  # 4 tracks of 4 bars need more words
+
+
+def test_a_random_walk_through_the_grammar_always_ends_valid():
+    grammar = generate.Grammar(EVERY_WORD.split())
+    rng = random.Random(0)
+    for walk in range(300):
+        room = rng.choice([None, 60, 120, 400])
+        state, row = generate.State(), []
+        while state.phase != "end":
+            choice = rng.choice(grammar.allowed(state, None if room is None else room - len(row)))
+            row.append(EVERY_WORD.split()[choice])
+            state = grammar.step(state, generate._parse(row[-1]))
+        assert mmm.validate(row).ok, (walk, mmm.validate(row))
+        assert room is None or len(row) <= room
+
+
+def test_the_ngram_is_constrained_too():
+    lm = ngram.train_ngram(ROWS, 3)
+    rows = generate.sample(lm, n=12, seed=0, top_p=0.9)
+    assert all(mmm.validate(r).ok for r in rows)
+    assert rows == generate.sample(lm, n=12, seed=0, top_p=0.9)  # seeded
+    free = generate.sample(lm, n=12, seed=0, constrained=False)
+    assert not all(mmm.validate(r).ok for r in free)
+
+
+def test_slider_values_the_model_does_not_know_are_refused(random_model):
+    _, tok = random_model
+    assert generate.prompt("bass", 40, tok).endswith("TRACK_START INST=32 BAR_START NOTE_ON=40")
+    assert generate.pitch_range("soprano", tok) == generate.VOICE_RANGES[0]
+    with pytest.raises(ValueError, match="outside the soprano range the model knows, 54-81"):
+        generate.prompt("soprano", 30, tok)
+    with pytest.raises(ValueError, match="unknown voice"):
+        generate.prompt("piccolo", 60, tok)
+    with pytest.raises(ValueError, match="unknown voice"):
+        generate.prompt(4, 60, tok)
+    small = tokenizer.train_tokenizer(ROWS)  # knows only the pitches of four rows
+    low, high = generate.pitch_range("alto", small)
+    assert 43 <= low <= high <= 78
+    missing = next(p for p in range(43, 79) if f"NOTE_ON={p}" not in small.get_vocab())
+    with pytest.raises(ValueError, match="outside the alto range"):
+        generate.prompt("alto", missing, small)
+
+
+def test_a_whole_voice_can_be_given():
+    melody = "TRACK_START INST=0 " + " ".join(["BAR_START NOTE_ON=67 TIME_DELTA=16 NOTE_OFF=67 BAR_END"] * 4) + \
+        " TRACK_END"
+    lm = ngram.train_ngram(ROWS, 3)
+    rows = generate.sample(lm, n=4, prompt=generate.prompt(track=melody), seed=1)
+    assert all(mmm.validate(r).ok and melody in r for r in rows)
+
+
+def test_voice_ranges_are_those_of_the_training_split(jsfakes_rows):
+    ref = evaluate.reference([r["text"] for r in jsfakes_rows.train], [])
+    assert {mmm.JSFAKES_INSTS[v]: r for v, r in ref.ranges.items()} == generate.VOICE_RANGES

@@ -1,0 +1,242 @@
+"""The generation studio: choices in, chorales out — heard, seen, scored and saved.
+
+Introduced in notebook 05. `generate_and_play` is the whole path as one plain function (what the
+CLI and CI call); `Studio` puts ipywidgets controls in front of it, in two tabs:
+
+    "Audio generation": voice, first note, BPM, temperature, top-p, seed, pieces, constrained,
+                        an instrument per voice -> Generate -> player, piano roll, evaluation, downloads
+    "Tokens":           the generated words, a bar per line, with the validity report
+
+Only core ipywidgets are used (7.7 as on Colab, 8.x as in JupyterLab).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import functools
+import html
+import io
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import audio, evaluate, generate, mmm, plots
+from . import model as models
+
+BPM_RANGE = (40, 200)  # the studio's BPM slider
+
+
+@functools.cache
+def bundled():
+    """The model committed with the repository, and its tokenizer (loaded once)."""
+    return models.load(models.BUNDLED)
+
+
+@dataclasses.dataclass
+class Piece:
+    """One generated chorale, everything the studio shows about it."""
+
+    tokens: str  # the words, PIECE_START … PIECE_END
+    report: mmm.Report  # what is wrong with it, if anything
+    sequence: object  # the NoteSequence at the chosen BPM (repaired if the piece is invalid)
+    audio: np.ndarray  # mono float samples at audio.SAMPLE_RATE
+    novelty: str | None = None  # "new", "partly copied" or "copied" (None: no training rows given)
+    bars_seen: float | None = None  # share of its bars found verbatim in the training split
+    files: dict[str, Path] = dataclasses.field(default_factory=dict)  # kind -> path, when saved
+
+    def summary(self) -> str:
+        """One line: valid or not, novelty, length."""
+        valid = "valid" if self.report.ok else f"invalid ({', '.join(sorted(self.report.counts()))})"
+        novel = "" if self.novelty is None else \
+            f", {self.novelty} ({self.bars_seen:.0%} of its bars seen in training)"
+        return f"{valid}{novel}, {self.report.n_tokens} tokens, {self.sequence.total_time:.1f} s"
+
+
+@dataclasses.dataclass
+class Result:
+    """What `generate_and_play` made; shows itself in a notebook (players, piano rolls, lines)."""
+
+    pieces: list[Piece]
+    bpm: float
+    seconds: float  # wall time, generation to audio
+
+    def _ipython_display_(self):
+        from IPython.display import Audio, Markdown, display
+
+        for k, piece in enumerate(self.pieces, 1):
+            display(Markdown(f"**Piece {k}** at {self.bpm:g} BPM: {piece.summary()}"))
+            display(Audio(piece.audio, rate=audio.SAMPLE_RATE))
+            display(piano_roll_png(piece, f"piece {k}", image=True))
+
+
+def generate_and_play(model=None, tokenizer=None, voice: str | int | None = "soprano", first_note: int | None = None,
+                      bpm: float = 100, temperature: float = 1.0, top_p: float | None = 0.95, seed: int = 0,
+                      n: int = 1, constrained: bool = True, instruments=None, reference=None,
+                      out: str | Path | None = None, sine: bool | None = None) -> Result:
+    """Generate `n` chorales, decode them at `bpm`, synthesize them, score them, maybe save them.
+
+    model, tokenizer: a causal LM and its tokenizer, or an `ngram.NGram` (tokenizer None);
+        default: the bundled model. voice, first_note: how the piece starts (`generate.prompt`).
+    instruments: one per voice (`audio.with_instruments`). reference: an `evaluate.Reference`,
+        for novelty. out: a folder to write piece-K.{txt,mid,wav,png} into.
+    """
+    if not (isinstance(bpm, (int, float)) and np.isfinite(bpm) and bpm > 0):
+        raise ValueError(f"bpm must be a positive number, got {bpm!r}")
+    if model is None:
+        model, tokenizer = bundled()
+    started = time.perf_counter()
+    start = generate.prompt(voice, first_note, tokenizer)
+    rows = generate.sample(model, tokenizer, n, start, temperature=temperature, top_p=top_p, seed=seed,
+                           batch_size=max(n, 1), constrained=constrained)
+    verdicts = evaluate.novelty(rows, reference) if reference is not None else None
+    pieces = []
+    for k, row in enumerate(rows):
+        with warnings.catch_warnings():  # an invalid piece is repaired to be heard; its report says what
+            warnings.simplefilter("ignore")
+            piece = to_piece(row, bpm, instruments, sine, strict=False)
+        if verdicts is not None:
+            piece.novelty, piece.bars_seen = verdicts.loc[k, "verdict"], verdicts.loc[k, "bars seen in training"]
+        if out is not None:
+            piece.files = export(piece, out, f"piece-{k + 1}", instruments)
+        pieces.append(piece)
+    return Result(pieces, bpm, time.perf_counter() - started)
+
+
+def to_piece(row: mmm.Tokens, bpm: float, instruments=None, sine: bool | None = None, strict: bool = True) -> Piece:
+    """A token row decoded at `bpm` and synthesized; strict=False repairs an invalid row (with warnings)."""
+    sequence = mmm.decode(row, bpm=bpm, strict=strict)
+    tokens = " ".join(mmm.words(row))
+    return Piece(tokens, mmm.validate(tokens), sequence, audio.synthesize(sequence, instruments=instruments, sine=sine))
+
+
+def export(piece: Piece, out: str | Path, name: str, instruments=None) -> dict[str, Path]:
+    """Write name.txt (tokens), name.mid (tempo = the BPM), name.wav and name.png into `out`."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.txt").write_text(piece.tokens + "\n")
+    bpm = piece.sequence.tempos[0].qpm
+    return {"txt": out / f"{name}.txt",
+            "mid": audio.write_midi(piece.sequence, out / f"{name}.mid", instruments),
+            "wav": audio.write_wav(piece.audio, out / f"{name}.wav"),
+            "png": Path(plots.save_piano_roll(piece.sequence, out / f"{name}.png", title=f"{name} at {bpm:g} BPM"))}
+
+
+def piano_roll_png(piece: Piece, title: str, image: bool = False):
+    """The piece's piano roll as PNG bytes (or an IPython Image when `image`)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 3))
+    plots.piano_roll(piece.sequence, ax=ax, title=title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    plt.close(fig)
+    if image:
+        from IPython.display import Image
+
+        return Image(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def _download_link(data: bytes, filename: str, mime: str, label: str) -> str:
+    encoded = base64.b64encode(data).decode()
+    return f'<a download="{filename}" href="data:{mime};base64,{encoded}" target="_blank">{label}</a>'
+
+
+class Studio:
+    """The widget app. `display(Studio())` or just `Studio()` as a cell's last line shows it.
+
+    `Studio.generate()` is what the Generate button calls; it also runs headless (tests, CI).
+    """
+
+    NOTHING_YET = "Nothing generated yet: choose on the “Audio generation” tab and press Generate."
+
+    def __init__(self, model=None, tokenizer=None, reference=None):
+        import ipywidgets as w
+
+        if model is None:
+            model, tokenizer = bundled()
+        self.model, self.tokenizer, self.reference = model, tokenizer, reference
+        self.result: Result | None = None
+        wide = {"description_width": "110px"}
+        low, high = generate.pitch_range("soprano", tokenizer)
+        self.voice = w.Dropdown(options=list(mmm.VOICE_NAMES), value="soprano", description="starting voice",
+                                style=wide)
+        self.first_note = w.IntSlider(value=(low + high) // 2, min=low, max=high, description="first note",
+                                      style=wide)
+        self.bpm = w.IntSlider(value=100, min=BPM_RANGE[0], max=BPM_RANGE[1], description="BPM", style=wide)
+        self.temperature = w.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description="temperature",
+                                         style=wide, tooltip="0: greedy (same piece every time); <1 calmer, >1 wilder")
+        self.top_p = w.FloatSlider(value=0.95, min=0.05, max=1.0, step=0.05, description="top-p", style=wide)
+        self.seed = w.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed", style=wide)
+        self.n = w.IntSlider(value=1, min=1, max=8, description="pieces", style=wide)
+        self.constrained = w.Checkbox(value=True, description="constrained decoding (always valid)",
+                                      indent=False)
+        self.instruments = [w.Dropdown(options=list(audio.INSTRUMENTS), value="as written",
+                                       description=name, style=wide) for name in mmm.VOICE_NAMES]
+        self.button = w.Button(description="Generate", button_style="primary", icon="music")
+        self.status = w.HTML()
+        self.results = w.VBox()
+        self.tokens = w.HTML(f"<p>{self.NOTHING_YET}</p>")
+        self.voice.observe(self._voice_changed, names="value")
+        self.button.on_click(lambda _: self.generate())
+        controls = w.HBox([w.VBox([self.voice, self.first_note, self.bpm, self.temperature, self.top_p]),
+                           w.VBox([self.seed, self.n, self.constrained] + self.instruments)])
+        self.widget = w.Tab(children=[w.VBox([controls, w.HBox([self.button, self.status]), self.results]),
+                                      self.tokens])
+        for i, title in enumerate(("Audio generation", "Tokens")):
+            self.widget.set_title(i, title)
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _voice_changed(self, change) -> None:
+        low, high = generate.pitch_range(change["new"], self.tokenizer)
+        slider = self.first_note
+        slider.max = max(slider.max, high)  # widen first, so the value never falls outside
+        slider.min = min(slider.min, low)
+        slider.value = min(max(slider.value, low), high)
+        slider.min, slider.max = low, high
+
+    def generate(self) -> Result | None:
+        """Generate with the current controls and show the result; an error becomes one sentence."""
+        import ipywidgets as w
+
+        self.button.disabled = True
+        self.status.value = "<i>generating…</i>"
+        try:
+            self.result = generate_and_play(
+                self.model, self.tokenizer, voice=self.voice.value, first_note=self.first_note.value,
+                bpm=self.bpm.value, temperature=self.temperature.value, top_p=self.top_p.value,
+                seed=self.seed.value, n=self.n.value, constrained=self.constrained.value,
+                instruments=[d.value for d in self.instruments], reference=self.reference)
+        except Exception as error:  # shown to the user, not swallowed: the studio must not crash
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            self.status.value = f'<span style="color:#b00">Could not generate: {html.escape(message)}</span>'
+            return None
+        finally:
+            self.button.disabled = False
+        result = self.result
+        self.status.value = f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s"
+        boxes = []
+        for k, piece in enumerate(result.pieces, 1):
+            midi = audio.midi_bytes(piece.sequence, [d.value for d in self.instruments])
+            wav = audio.wav_bytes(piece.audio)
+            links = " · ".join([_download_link(midi, f"piece-{k}.mid", "audio/midi", "MIDI"),
+                                _download_link(wav, f"piece-{k}.wav", "audio/wav", "WAV")])
+            boxes.append(w.VBox([
+                w.HTML(f"<b>Piece {k}</b> at {result.bpm:g} BPM: {html.escape(piece.summary())} — download {links}"),
+                w.Audio(value=wav, format="wav", autoplay=False, loop=False),
+                w.Image(value=piano_roll_png(piece, f"piece {k}"), format="png")]))
+        self.results.children = boxes
+        self.tokens.value = "".join(
+            f"<h4>Piece {k}: {html.escape(str(p.report).splitlines()[0])}</h4>"
+            f"<pre style='white-space:pre-wrap'>{html.escape(mmm.pretty(p.tokens))}</pre>"
+            + ("" if p.report.ok else f"<pre>{html.escape(str(p.report))}</pre>")
+            for k, p in enumerate(result.pieces, 1))
+        return result

@@ -1,0 +1,106 @@
+"""The generation studio: the plain function, files, and the widget app driven headless."""
+
+import itertools
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from jsfakes_utils import generate, mmm, model, studio, tokenizer
+from test_generate import EVERY_WORD
+from test_train import ROWS
+
+
+@pytest.fixture(scope="module")
+def random_model():
+    tok = tokenizer.train_tokenizer([EVERY_WORD])
+    return model.build_model("quick", tok, seed=5), tok
+
+
+def test_generate_and_play_with_the_bundled_model(tmp_path):
+    result = studio.generate_and_play(bpm=80, seed=1, out=tmp_path, sine=True)  # the defaults otherwise
+    (piece,) = result.pieces
+    assert piece.report.ok and piece.tokens.startswith(generate.prompt("soprano"))
+    assert np.abs(piece.audio).max() > 0.5  # audible
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["piece-1.mid", "piece-1.png", "piece-1.txt", "piece-1.wav"]
+    midi = pretty_midi.PrettyMIDI(str(piece.files["mid"]))
+    assert midi.get_tempo_changes()[1] == pytest.approx([80], rel=1e-4)
+    assert midi.get_end_time() == pytest.approx(4 * 4 * 60 / 80, rel=1e-4)  # four bars at 80 BPM
+    assert piece.files["txt"].read_text().strip() == piece.tokens
+    again = studio.generate_and_play(bpm=80, seed=1, sine=True)
+    assert again.pieces[0].tokens == piece.tokens and np.array_equal(again.pieces[0].audio, piece.audio)
+
+
+def test_novelty_is_scored_against_training_rows(random_model):
+    from jsfakes_utils import evaluate
+
+    net, tok = random_model
+    result = studio.generate_and_play(net, tok, n=2, seed=0, sine=True, reference=evaluate.reference(ROWS, ROWS))
+    assert all(p.novelty == "new" and p.bars_seen is not None for p in result.pieces)
+    assert "new (" in result.pieces[0].summary() and result.pieces[0].summary().startswith("valid")
+
+
+def test_bad_choices_are_refused_plainly(random_model):
+    net, tok = random_model
+    with pytest.raises(ValueError, match="bpm"):
+        studio.generate_and_play(net, tok, bpm=0)
+    with pytest.raises(ValueError, match="outside the bass range"):
+        studio.generate_and_play(net, tok, voice="bass", first_note=90)
+    with pytest.raises(ValueError, match="unknown instrument"):
+        studio.generate_and_play(net, tok, instruments=["kazoo"], sine=True)
+
+
+def test_the_studio_builds_and_generates_headless(random_model):
+    net, tok = random_model
+    app = studio.Studio(net, tok)
+    titles = [app.widget.get_title(i) for i in range(2)]
+    assert titles == ["Audio generation", "Tokens"]
+    assert studio.Studio.NOTHING_YET in app.tokens.value  # the Tokens tab before any generation
+    app.n.value, app.seed.value, app.instruments[0].value = 2, 7, "choir"
+    app.button.click()  # what a user's click does
+    assert "Could not" not in app.status.value and len(app.results.children) == 2
+    assert app.tokens.value.count("PIECE_START") == 2 and "valid (" in app.tokens.value
+    player = app.results.children[0].children[1]
+    assert player.value[:4] == b"RIFF" and "download" in app.results.children[0].children[0].value
+
+
+def test_no_combination_of_controls_crashes_it(random_model):
+    net, tok = random_model
+    app = studio.Studio(net, tok)
+    combos = itertools.product(["soprano", "bass"], [app.bpm.min, app.bpm.max], [0.0, 2.0], [0.05, 1.0], [True, False])
+    for voice, bpm, temperature, top_p, constrained in combos:
+        app.voice.value, app.bpm.value, app.temperature.value = voice, bpm, temperature
+        app.top_p.value, app.constrained.value = top_p, constrained
+        assert app.generate() is not None, app.status.value
+        assert len(app.results.children) == 1
+
+
+def test_the_first_note_follows_the_voice(random_model):
+    net, tok = random_model
+    app = studio.Studio(net, tok)
+    app.voice.value = "bass"
+    assert (app.first_note.min, app.first_note.max) == generate.VOICE_RANGES[32]
+    assert app.first_note.min <= app.first_note.value <= app.first_note.max
+    app.voice.value = "soprano"
+    assert (app.first_note.min, app.first_note.max) == generate.VOICE_RANGES[0]
+
+
+def test_an_error_becomes_one_sentence_in_the_ui(random_model, monkeypatch):
+    net, tok = random_model
+    app = studio.Studio(net, tok)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the model ran out of ideas\nTraceback noise")
+
+    monkeypatch.setattr(generate, "sample", broken)
+    assert app.generate() is None
+    assert "Could not generate: the model ran out of ideas" in app.status.value and "noise" not in app.status.value
+    assert not app.button.disabled and studio.Studio.NOTHING_YET in app.tokens.value
+
+
+def test_tokens_tab_wraps_a_bar_per_line(random_model):
+    net, tok = random_model
+    app = studio.Studio(net, tok)
+    result = app.generate()
+    assert app.tokens.value.count("BAR_START") == mmm.words(result.pieces[0].tokens).count("BAR_START") == 16
+    assert "\n    BAR_START" in app.tokens.value

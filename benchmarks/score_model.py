@@ -1,9 +1,11 @@
-"""A trained model's test loss and the yardstick on its unconstrained samples (for model cards).
+"""A trained model's test loss and the yardstick on its samples (for model cards).
 
     python benchmarks/score_model.py --model models/jsfakes-small --data data/build --n 100
+    python benchmarks/score_model.py --n 100 --temperature 1.0 --constrained   # both ways
 
 Prints the test loss (mean over every test token after each row's first, nats per token), the
-sampling time, and the evaluation table of `n` samples drawn at each --temperature (seed 0).
+sampling time, and the evaluation table of `n` samples drawn at each --temperature (seed 0),
+unconstrained — and with --constrained also with constrained decoding, from the same seed.
 """
 
 import argparse
@@ -18,15 +20,18 @@ def main() -> None:
     parser.add_argument("--data", default="data/build", help="dataset folder (default: %(default)s)")
     parser.add_argument("--n", type=int, default=100, help="samples per temperature (default: %(default)s)")
     parser.add_argument("--temperature", type=float, nargs="+", default=[1.0], help="temperatures (default: 1.0)")
+    parser.add_argument("--constrained", action="store_true", help="also sample with constrained decoding")
     args = parser.parse_args()
     train_rows, test_rows = data.read_split(args.data, "train"), data.read_split(args.data, "test")
     net, tok = model.load(args.model)
     print(f"{args.model}: test loss {train.test_loss(net, tok, test_rows):.4f} nats/token on {len(test_rows)} rows")
     samples = {}
     for t in args.temperature:
-        started = time.perf_counter()
-        samples[f"T={t:g}"] = generate.sample(net, tok, args.n, temperature=t, seed=0, constrained=False)
-        print(f"T={t:g}: {args.n} samples in {time.perf_counter() - started:.1f} s")
+        for constrained in (False, True) if args.constrained else (False,):
+            label = f"T={t:g}{', constrained' if constrained else ''}"
+            started = time.perf_counter()
+            samples[label] = generate.sample(net, tok, args.n, temperature=t, seed=0, constrained=constrained)
+            print(f"{label}: {args.n} samples in {time.perf_counter() - started:.1f} s")
     print(evaluate.format_table(evaluate.evaluate(samples, evaluate.reference(train_rows, test_rows))))
 
 

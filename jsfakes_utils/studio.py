@@ -168,8 +168,9 @@ class Studio:
         self.first_note = w.IntSlider(value=(low + high) // 2, min=low, max=high, description="first note",
                                       style=wide)
         self.bpm = w.IntSlider(value=100, min=BPM_RANGE[0], max=BPM_RANGE[1], description="BPM", style=wide)
+        # temperature 0: greedy (the same piece every time); <1 calmer, >1 wilder
         self.temperature = w.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description="temperature",
-                                         style=wide, tooltip="0: greedy (same piece every time); <1 calmer, >1 wilder")
+                                         style=wide)
         self.top_p = w.FloatSlider(value=0.95, min=0.05, max=1.0, step=0.05, description="top-p", style=wide)
         self.seed = w.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed", style=wide)
         self.n = w.IntSlider(value=1, min=1, max=8, description="pieces", style=wide)

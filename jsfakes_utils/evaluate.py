@@ -15,7 +15,6 @@ import collections
 import dataclasses
 import functools
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -123,9 +123,8 @@ class Grammar:
         for i, (word, parsed) in enumerate(zip(vocab, self.parsed)):
             if parsed:
                 by_kind.setdefault(parsed[0], {})[parsed[1] if parsed[1] is not None else word] = i
-        self.ids = {k: v for k, v in by_kind.items()}
-        self.keyword = {k: next(iter(v.values())) for k, v in by_kind.items() if k in mmm._KEYWORDS}
-        missing = sorted(mmm._KEYWORDS - set(self.keyword))
+        self.keyword = {k: next(iter(v.values())) for k, v in by_kind.items() if k in mmm.KEYWORDS}
+        missing = sorted(mmm.KEYWORDS - set(self.keyword))
         if not by_kind.get("TIME_DELTA"):
             missing.append("TIME_DELTA=")
         self.insts = {i: by_kind.get("INST", {}).get(i) for i in voice_insts}

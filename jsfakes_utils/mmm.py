@@ -39,7 +39,7 @@ Tokens = str | Sequence[str]
 
 _VALUE_WORD = re.compile(r"(NOTE_ON|NOTE_OFF|TIME_DELTA|INST)=(\d{1,3})")
 _TAG_WORD = re.compile(r"(STYLE|GENRE)=[A-Z0-9_]+")
-_KEYWORDS = {"PIECE_START", "PIECE_END", "TRACK_START", "TRACK_END", "BAR_START", "BAR_END"}
+KEYWORDS = {"PIECE_START", "PIECE_END", "TRACK_START", "TRACK_END", "BAR_START", "BAR_END"}
 
 # Every kind of problem `validate` reports, with what it means.
 PROBLEM_KINDS = {
@@ -310,7 +310,7 @@ class _Track:
 @functools.lru_cache(maxsize=4096)  # a corpus has few distinct words; scanning is hot
 def parse_word(word: str) -> tuple[str, int | None] | None:
     """(kind, value) of a word of the format, or None if it is not one."""
-    if word in _KEYWORDS:
+    if word in KEYWORDS:
         return word, None
     m = _VALUE_WORD.fullmatch(word)
     if m:

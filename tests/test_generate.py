@@ -138,3 +138,12 @@ def test_a_whole_voice_can_be_given():
 def test_voice_ranges_are_those_of_the_training_split(jsfakes_rows):
     ref = evaluate.reference([r["text"] for r in jsfakes_rows.train], [])
     assert {mmm.JSFAKES_INSTS[v]: r for v, r in ref.ranges.items()} == generate.VOICE_RANGES
+
+
+def test_a_vocabulary_that_cannot_make_a_piece_is_refused():
+    with pytest.raises(ValueError, match="cannot constrain decoding: the vocabulary lacks .*TRACK_END"):
+        generate.Grammar(["PIECE_START", "TRACK_START", "INST=0", "BAR_START", "BAR_END", "PIECE_END"])
+    three_voices = [w for w in EVERY_WORD.split() if w != "INST=32"]
+    with pytest.raises(ValueError, match="INST= for 4 of the voices"):
+        generate.Grammar(three_voices)
+    assert generate.Grammar(three_voices, tracks=3).cost(generate.State()) == 1 + 3 * 11 + 1

@@ -69,22 +69,33 @@ def build_model(preset: str | Preset, tokenizer, seed: int = 0) -> GPT2LMHeadMod
 def load(name: str | Path, local_files_only: bool = True):
     """(model in eval mode, tokenizer) of a causal LM: a folder (e.g. `BUNDLED`, or one written by
     `train`), or a hub id with local_files_only=False. A missing model is a one-line ValueError."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
+
+    tokenizer = _from_pretrained(AutoTokenizer, name, local_files_only)
+    return load_weights(name, local_files_only).eval(), tokenizer
+
+
+def load_weights(name: str | Path, local_files_only: bool = True):
+    """Only the causal LM of a folder or hub id (a checkpoint need not hold a tokenizer)."""
+    from transformers import AutoModelForCausalLM
+
+    return _from_pretrained(AutoModelForCausalLM, name, local_files_only)
+
+
+def _from_pretrained(auto_class, name: str | Path, local_files_only: bool):
     from transformers.utils import logging
 
     shown = logging.is_progress_bar_enabled()
     if Path(name).is_dir():  # a local folder loads in a blink: no "Loading weights" bar
         logging.disable_progress_bar()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(name), local_files_only=local_files_only)
-        net = AutoModelForCausalLM.from_pretrained(str(name), local_files_only=local_files_only)
+        return auto_class.from_pretrained(str(name), local_files_only=local_files_only)
     except OSError as error:
-        where = "locally (pass local_files_only=False to download)" if local_files_only else ""
-        raise ValueError(f"cannot load a causal LM {str(name)!r} {where}: {error}") from None
+        where = "locally (pass local_files_only=False, or --online, to download)" if local_files_only else ""
+        raise ValueError(f"cannot load a causal LM {str(name)!r} {where}: {str(error).splitlines()[0]}") from None
     finally:
         if shown:
             logging.enable_progress_bar()
-    return net.eval(), tokenizer
 
 
 def parameter_count(model) -> int:

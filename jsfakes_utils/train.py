@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from transformers import (AutoModelForCausalLM, DataCollatorForLanguageModeling, Trainer, TrainerCallback,
+from transformers import (DataCollatorForLanguageModeling, Trainer, TrainerCallback,
                           TrainingArguments)
 
 from . import data
@@ -251,7 +251,7 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
         _wandb_offline_without_key()
         os.environ.setdefault("WANDB_DIR", str(out))
     if init is not None:
-        net = AutoModelForCausalLM.from_pretrained(str(init), local_files_only=local_files_only)
+        net = model_presets.load_weights(init, local_files_only=local_files_only)
         if net.config.vocab_size < len(tokenizer):
             raise ValueError(f"{init} knows {net.config.vocab_size} token ids; the tokenizer has {len(tokenizer)}")
     else:

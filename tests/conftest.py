@@ -1,7 +1,10 @@
-"""Shared fixtures: NoteSequences built in code, the JS-Fakes folder, a local HTTP server."""
+"""Shared fixtures: NoteSequences built in code, the JS-Fakes folder, a local HTTP server, a local
+stand-in for the Hugging Face hub."""
 
 import functools
+import hashlib
 import http.server
+import json
 import os
 import threading
 from pathlib import Path
@@ -64,4 +67,61 @@ def local_server(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class _Hub(http.server.BaseHTTPRequestHandler):
+    """The few hub endpoints `from_pretrained` calls: model info, file tree, resolve (HEAD/GET)."""
+
+    repos: dict  # "owner/name" -> folder
+    commit = "a" * 40
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, body: bytes, status: int = 200, headers: dict | None = None):
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        parts = self.path.split("?")[0].strip("/").split("/")
+        api = parts[0] == "api"
+        folder = self.repos.get("/".join(parts[2:4] if api else parts[:2]))
+        if folder is None:
+            return self._send(b"no such repository", 404, {"X-Error-Code": "RepoNotFound"})
+        if api:
+            files = [{"type": "file", "oid": "b" * 40, "path": f.name, "rfilename": f.name, "size": f.stat().st_size}
+                     for f in sorted(folder.iterdir())]
+            body = files if "tree" in parts else {"id": "/".join(parts[2:4]), "sha": self.commit, "siblings": files}
+            return self._send(json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        file = folder / "/".join(parts[4:])
+        if parts[2:3] == ["resolve"] and file.is_file():
+            body = file.read_bytes()
+            return self._send(body, headers={"ETag": f'"{hashlib.sha1(body).hexdigest()}"', "X-Repo-Commit": self.commit})
+        self._send(b"no such file", 404, {"X-Error-Code": "EntryNotFound", "X-Repo-Commit": self.commit})
+
+
+@pytest.fixture
+def fake_hub(tmp_path, monkeypatch):
+    """A dict {"owner/name": model folder} served on 127.0.0.1 as the Hugging Face hub (and an
+    empty hub cache), so `from_pretrained("owner/name")` is tested without the network."""
+    import huggingface_hub.constants as hub
+
+    repos = {}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("Hub", (_Hub,), {"repos": repos}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setattr(hub, "ENDPOINT", url)
+    monkeypatch.setattr(hub, "HUGGINGFACE_CO_URL_TEMPLATE", url + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", False)
+    yield repos
     server.shutdown()

@@ -104,3 +104,20 @@ def test_tokens_tab_wraps_a_bar_per_line(random_model):
     result = app.generate()
     assert app.tokens.value.count("BAR_START") == mmm.words(result.pieces[0].tokens).count("BAR_START") == 16
     assert "\n    BAR_START" in app.tokens.value
+
+
+def test_a_hub_model_when_online(fake_hub, random_model, tmp_path, capsys):
+    """A hub id (as the seed's Katpeeler/midi_model_3) downloads with --online, then generates valid pieces."""
+    from jsfakes_utils import cli
+
+    net, tok = random_model
+    net.save_pretrained(tmp_path / "repo")
+    tok.save_pretrained(tmp_path / "repo")
+    fake_hub["someone/midi_model"] = tmp_path / "repo"
+    assert cli.main(["generate", "--model", "someone/midi_model", "--n", "1", "--out", str(tmp_path / "o")]) == 2
+    assert "cannot load a causal LM 'someone/midi_model' locally" in capsys.readouterr().err  # offline by default
+    assert cli.main(["generate", "--model", "someone/midi_model", "--online", "--n", "2", "--sine",
+                     "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 0
+    assert "valid: 100%" in capsys.readouterr().out
+    hub_net, hub_tok = model.load("someone/midi_model", local_files_only=False)
+    assert studio.generate_and_play(hub_net, hub_tok, seed=2, sine=True).pieces[0].report.ok

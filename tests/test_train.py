@@ -145,3 +145,16 @@ def test_fine_tuning_starts_from_the_checkpoint(tok, tmp_path):
     assert tuned["test_loss"] < fresh["test_loss"]  # it kept what the first run learnt
     assert tuned["test_loss"] == pytest.approx(first["test_loss"], abs=0.5)
     assert model.load(tuned["model"])[0].config.n_embd == start.config.n_embd
+
+
+def test_fine_tuning_from_a_hub_id_when_online(tok, tmp_path, fake_hub):
+    """--init with a hub id (as the seed's Katpeeler/midi_model_3), served by a local stand-in hub."""
+    start = model.build_model("quick", tok, seed=4)
+    start.save_pretrained(tmp_path / "repo")
+    tok.save_pretrained(tmp_path / "repo")
+    fake_hub["someone/midi_model"] = tmp_path / "repo"
+    with pytest.raises(ValueError, match="cannot load"):  # offline unless asked
+        train.train(ROWS, ROWS, tok, tmp_path / "off", init="someone/midi_model", recipe=tiny_recipe(), max_steps=1)
+    tuned = train.train(ROWS, ROWS, tok, tmp_path / "on", init="someone/midi_model", recipe=tiny_recipe(),
+                        max_steps=1, local_files_only=False)
+    assert tuned["steps"] == 1 and model.load(tuned["model"])[0].config.n_embd == start.config.n_embd

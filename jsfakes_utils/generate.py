@@ -25,7 +25,7 @@ from . import mmm
 from . import tokenizer as tokenizers
 
 # Lowest and highest pitch of each voice in the js-fakes-4bars train split, by INST (soprano,
-# alto, tenor, bass): `evaluate.reference(train, test).ranges()`, checked by tests/test_generate.py.
+# alto, tenor, bass): `evaluate.reference(train, test).ranges`, checked by tests/test_generate.py.
 VOICE_RANGES = {0: (54, 81), 48: (43, 78), 24: (46, 73), 32: (36, 64)}
 
 
@@ -276,12 +276,12 @@ class ConstrainedLogits(LogitsProcessor):
     """A Hugging Face logits processor that gives every word a `Guide` forbids a score of -inf."""
 
     def __init__(self, guide: Guide):
-        self.guide, self.seen = guide, None
+        self.guide, self.started = guide, False
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        if self.seen is not None:  # the first call comes right after the prompt
+        if self.started:  # the first call comes right after the prompt: nothing new to hear yet
             self.guide.advance(input_ids[:, -1].tolist())
-        self.seen = input_ids.shape[1]
+        self.started = True
         allowed = torch.from_numpy(self.guide.mask()).to(scores.device)  # (B, guide's vocabulary)
         mask = torch.zeros_like(scores, dtype=torch.bool)  # (B, model's vocabulary), maybe larger
         mask[:, :allowed.shape[1]] = allowed
@@ -322,7 +322,8 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
         raise ValueError(f"n must be >= 1, got {n}")
     words = mmm.words(prompt)
     vocab = _vocabulary(model, tokenizer)
-    unknown = [w for w in dict.fromkeys(words) if w not in set(vocab)]
+    known = set(vocab)
+    unknown = [w for w in dict.fromkeys(words) if w not in known]
     if unknown:
         raise ValueError(f"the tokenizer does not know {unknown}: the model cannot start from them")
     length = context_size(model)

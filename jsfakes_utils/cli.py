@@ -116,11 +116,11 @@ def cmd_demo(args) -> int:
 
 def _bundled_loss(test: list[str], baseline: str, baseline_loss: float) -> None:
     """Print the bundled GPT-2's test loss next to a baseline's, when it knows the data's words."""
-    from . import model, train
+    from . import model, studio, train
 
     if not model.BUNDLED.exists():
         return
-    net, tok = model.load(model.BUNDLED)
+    net, tok = studio.bundled()  # loaded once: the demo generates with it next
     unknown = {w for row in test for w in row.split()} - set(tok.get_vocab())
     if unknown:
         print(f"\nbundled model ({model.BUNDLED.name}): trained on js-fakes-4bars, it does not know "
@@ -133,10 +133,10 @@ def _bundled_loss(test: list[str], baseline: str, baseline_loss: float) -> None:
 
 def _generator(name: str, online: bool = False):
     """(model, tokenizer) for --model: "bundled", a saved n-gram (.npz, tokenizer None), a folder or a hub id."""
-    from . import model
+    from . import model, studio
 
     if name == "bundled":
-        return model.load(model.BUNDLED)
+        return studio.bundled()
     if name.endswith(".npz"):
         return ngram.load_ngram(name), None
     return model.load(name, local_files_only=not online)

@@ -46,10 +46,10 @@ def piano_roll(sequence, ax=None, title: str | None = None):
 
 
 def save_piano_roll(sequence, path, title: str | None = None):
-    """Draw a piano roll into a PNG file."""
+    """Draw a piano roll into a PNG file (a path, or a binary file object such as io.BytesIO)."""
     fig, ax = plt.subplots(figsize=(10, 3.5))
     piano_roll(sequence, ax=ax, title=title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, format="png", dpi=100)
     plt.close(fig)
     return path

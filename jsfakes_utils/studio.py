@@ -126,19 +126,12 @@ def export(piece: Piece, out: str | Path, name: str, instruments=None) -> dict[s
 
 def piano_roll_png(piece: Piece, title: str, image: bool = False):
     """The piece's piano roll as PNG bytes (or an IPython Image when `image`)."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 3))
-    plots.piano_roll(piece.sequence, ax=ax, title=title)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
-    plt.close(fig)
+    png = plots.save_piano_roll(piece.sequence, io.BytesIO(), title=title).getvalue()
     if image:
         from IPython.display import Image
 
-        return Image(buffer.getvalue())
-    return buffer.getvalue()
+        return Image(png)
+    return png
 
 
 def _download_link(data: bytes, filename: str, mime: str, label: str) -> str:

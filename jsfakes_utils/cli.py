@@ -153,7 +153,7 @@ def cmd_generate(args) -> int:
     result = studio.generate_and_play(net, tok, voice=args.voice, first_note=args.first_note, bpm=args.bpm,
                                       temperature=args.temperature, top_p=args.top_p, seed=args.seed, n=args.n,
                                       constrained=not args.free, instruments=instruments, reference=reference,
-                                      out=args.out, sine=True if args.sine else None)
+                                      out=args.out, sine=True if args.sine else None, style=args.style)
     for k, piece in enumerate(result.pieces, 1):
         if args.musicxml:
             piece.files["musicxml"] = audio.write_musicxml(piece.sequence, Path(args.out) / f"piece-{k}.musicxml",
@@ -233,7 +233,8 @@ def cmd_train(args) -> int:
     results = train.train(train_rows, test_rows, tok, args.out, preset=args.preset, recipe=args.recipe,
                           init=args.init, max_minutes=args.max_minutes, max_steps=args.max_steps,
                           epochs=args.epochs, resume=args.resume, local_files_only=not args.online,
-                          compile=args.compile, transpose=args.transpose)
+                          compile=args.compile, transpose=args.transpose, eval_steps=args.eval_steps,
+                          precision=args.precision)
     print(f"{results['steps']} steps in {results['train_seconds']:.0f} s; {results['parameters']:,} parameters")
     print(f"eval_loss (the Trainer's, as the seed reported) {results['eval_loss']:.4f}; "
           f"test loss (mean over all test tokens) {results['test_loss']:.4f}; the seed: {train.SEED_EVAL_LOSS}")
@@ -290,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="'bundled' (the committed model), a model folder, a saved n-gram .npz, or a hub id "
                         "with --online (default: %(default)s)")
     p.add_argument("--online", action="store_true", help="allow downloading --model from the hub")
+    p.add_argument("--style", choices=tuple(generate.STYLES), default="jsfakes",
+                   help="jsfakes = like the JS-Fakes chorales, bach = like Bach's own (models trained on both) (default: %(default)s)")
     p.add_argument("--voice", choices=mmm.VOICE_NAMES, default="soprano", help="the voice that starts (default: %(default)s)")
     p.add_argument("--first-note", type=int, default=None,
                    help="its first MIDI pitch, within the voice's range (default: the model chooses)")
@@ -361,8 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (default: no limit)")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="time budget: stop (with a checkpoint) after this many minutes of training")
+    p.add_argument("--eval-steps", type=int, default=None,
+                   help="evaluate, checkpoint and log every N steps (default: the recipe's)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (GPUs; slow to start)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="auto = bf16 autocast where the GPU or CPU does bf16 natively, else fp32 (default: %(default)s)")
     p.add_argument("--transpose", type=int, default=0,
                    help="augment: also train on rows moved by up to ±N semitones, voices kept in range (default: 0)")
     p.set_defaults(run=cmd_train)

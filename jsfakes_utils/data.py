@@ -5,6 +5,9 @@ Introduced in notebook 01 (exploring) and 02 (building). Sources:
 - "jsfakes": the 500 JS-Fakes MIDI files of a local folder (argument or JSFAKES_DATA_DIR). This
   rebuilds the published js-fakes-4bars exactly: 4,479 rows = 4,016 train + 463 test.
 - "extended": the same, plus the 700 jsf-extended chorales as extra training rows.
+- "mix": "extended" plus music21's Bach chorales (their training split) as training rows tagged
+  STYLE=BACH GENRE=CHORALE, keeping only Bach rows whose words the JS-Fakes vocabulary has; the test
+  rows stay the 463 published ones. The tokenizer keeps the 119 js-fakes ids and adds the two tags.
 - "github": the JS-Fakes files downloaded from GitHub (cached, checksummed), then as "jsfakes".
 - "hub": the published train.txt/test.txt downloaded from the Hugging Face hub (cached).
 - "music21": the Bach chorales shipped with music21, offline, tagged STYLE=BACH GENRE=CHORALE.
@@ -29,7 +32,7 @@ from note_seq.protobuf import music_pb2
 
 from . import config, download, mmm, tokenizer
 
-SOURCES = ("auto", "jsfakes", "extended", "github", "hub", "music21")
+SOURCES = ("auto", "jsfakes", "extended", "mix", "github", "hub", "music21")
 TEST_FRACTION = 0.1  # of the files, the last ones by name: 50 of the 500 JS-Fakes
 SHUFFLE_SEED = 0  # track order of each row is shuffled with Random(f"{file}:{bar}:{seed}")
 
@@ -49,6 +52,8 @@ class Rows:
     train: list[dict]  # {"text", "source_file", "start_bar"}
     test: list[dict]
     skipped: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    vocabulary_rows: int | None = None  # only the first N train rows order the tokenizer's words
+
 
     def summary(self) -> str:
         text = f"source: {self.source}; train {len(self.train):,} rows, test {len(self.test):,} rows"
@@ -250,6 +255,24 @@ def music21_rows(limit: int | None = None, shuffle: bool = True, seed: int = SHU
     return rows
 
 
+def mix_rows(data_dir: str | Path, shuffle: bool = True, seed: int = SHUFFLE_SEED) -> Rows:
+    """js-fakes-4bars, then the jsf-extended and music21 Bach training rows whose words js-fakes-4bars
+    has (plus the Bach style tags), so the 119 ids stay; the test rows are the 463 published ones."""
+    fakes = jsfakes_rows(data_dir, extended=True, shuffle=shuffle, seed=seed)
+    base = [r for r in fakes.train if r["source_file"].startswith("midi/")]
+    bach = music21_rows(shuffle=shuffle, seed=seed)
+    known = {w for r in base for w in r["text"].split()} | {f"STYLE={MUSIC21_STYLE[0]}", f"GENRE={MUSIC21_STYLE[1]}"}
+    skipped = fakes.skipped + bach.skipped
+    extra = []
+    for what, rows in (("jsf-extended", fakes.train[len(base):]), ("Bach", bach.train)):
+        kept = [r for r in rows if set(r["text"].split()) <= known]
+        extra += kept
+        if len(kept) < len(rows):
+            skipped[f"{what} row with a word js-fakes-4bars lacks"] += len(rows) - len(kept)
+    return Rows(f"{fakes.source} + Bach rows ({bach.source}, train split)",
+                base + extra, fakes.test, skipped, vocabulary_rows=len(base))
+
+
 # ----------------------------------------------------------------------------------------------
 # Putting it together
 # ----------------------------------------------------------------------------------------------
@@ -272,6 +295,11 @@ def load_rows(source: str = "auto", data_dir: str | Path | None = None, shuffle:
             raise FileNotFoundError(f"source {source!r} needs a JS-Fakes folder: pass --data-dir or "
                                     f"set {config.DATA_DIR_VARIABLE}")
         return jsfakes_rows(folder, extended=source == "extended", shuffle=shuffle, seed=seed)
+    if source == "mix":
+        folder = config.jsfakes_dir(data_dir)
+        if folder is None:
+            raise FileNotFoundError(f"source 'mix' needs a JS-Fakes folder: pass --data-dir or set {config.DATA_DIR_VARIABLE}")
+        return mix_rows(folder, shuffle=shuffle, seed=seed)
     if source == "github":
         return jsfakes_rows(github_folder(), shuffle=shuffle, seed=seed)
     if source == "hub":
@@ -336,7 +364,10 @@ def write(rows: Rows, out: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for split in ("train", "test"):
         (out / f"{split}.txt").write_text("".join(r["text"] + "\n" for r in getattr(rows, split)))
-    tok = tokenizer.train_tokenizer(r["text"] for r in rows.train)
+    base = rows.train[:rows.vocabulary_rows]
+    added = sorted({w for r in rows.train[len(base):] for w in r["text"].split()} -
+                   {w for r in base for w in r["text"].split()})
+    tok = tokenizer.train_tokenizer((r["text"] for r in base), extra_words=added)
     tokenizer.save_tokenizer(tok, out / "tokenizer")
     (out / "source.json").write_text(json.dumps(
         {"source": rows.source, "train": len(rows.train), "test": len(rows.test),

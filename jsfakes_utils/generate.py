@@ -28,6 +28,10 @@ from . import tokenizer as tokenizers
 # alto, tenor, bass): `evaluate.reference(train, test).ranges`, checked by tests/test_generate.py.
 VOICE_RANGES = {0: (54, 81), 48: (43, 78), 24: (46, 73), 32: (36, 64)}
 
+# The styles a piece can be asked for: its STYLE= and GENRE= tags, as the training rows carry them
+# (JS-Fakes rows JSFAKES/JSFAKES, music21's Bach chorales BACH/CHORALE; `data.load_rows("mix")`).
+STYLES = {"jsfakes": ("JSFAKES", "JSFAKES"), "bach": ("BACH", "CHORALE")}
+
 
 # ----------------------------------------------------------------------------------------------
 # Prompts
@@ -54,16 +58,19 @@ def pitch_range(voice: int | str, tokenizer=None) -> tuple[int, int]:
 
 
 def prompt(voice: int | str | None = "soprano", first_note: int | None = None, tokenizer=None,
-           track: mmm.Tokens | None = None, style: str = "JSFAKES", genre: str = "JSFAKES") -> str:
-    """The words a piece starts with, from the user's choices (the seed's two sliders).
+           track: mmm.Tokens | None = None, style: str = "jsfakes") -> str:
+    """The words a piece starts with, from the user's choices (the seed's two sliders and a style).
 
     voice: which voice's track comes first (None: let the model choose from the header on).
     first_note: its first pitch (None: let the model choose); refused outside the voice's range.
     track: instead of voice/first_note, a whole track (TRACK_START INST=… TRACK_END) to continue
         from — e.g. a melody to harmonise.
+    style: a key of `STYLES` ("jsfakes" or "bach"): the tags the piece starts with.
     tokenizer: when given, every word must be one it knows (a ValueError says which is not).
     """
-    words = ["PIECE_START", f"STYLE={style}", f"GENRE={genre}"]
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}: choose from {', '.join(STYLES)}")
+    words = ["PIECE_START", *(f"{key}={value}" for key, value in zip(("STYLE", "GENRE"), STYLES[style]))]
     if track is not None:
         words += mmm.words(track)
     elif voice is not None:
@@ -79,7 +86,8 @@ def prompt(voice: int | str | None = "soprano", first_note: int | None = None, t
     if tokenizer is not None:
         unknown = tokenizers.unknown_words(tokenizer, words)
         if unknown:
-            raise ValueError(f"the tokenizer does not know {unknown}: the model cannot start from them")
+            hint = f" (this model was not trained on the {style} style)" if unknown[0].startswith("STYLE=") else ""
+            raise ValueError(f"the tokenizer does not know {unknown}: the model cannot start from them{hint}")
     return " ".join(words)
 
 

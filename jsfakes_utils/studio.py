@@ -3,7 +3,7 @@
 Introduced in notebook 05. `generate_and_play` is the whole path as one plain function (what the
 CLI and CI call); `Studio` puts ipywidgets controls in front of it, in two tabs:
 
-    "Audio generation": voice, first note, BPM, temperature, top-p, seed, pieces, constrained,
+    "Audio generation": style, voice, first note, BPM, temperature, top-p, seed, pieces, constrained,
                         an instrument per voice -> Generate -> player, piano roll, evaluation, downloads
     "Tokens":           the generated words, a bar per line, with the validity report
 
@@ -75,11 +75,11 @@ class Result:
 def generate_and_play(model=None, tokenizer=None, voice: str | int | None = "soprano", first_note: int | None = None,
                       bpm: float = 100, temperature: float = 1.0, top_p: float | None = 0.95, seed: int = 0,
                       n: int = 1, constrained: bool = True, instruments=None, reference=None,
-                      out: str | Path | None = None, sine: bool | None = None) -> Result:
+                      out: str | Path | None = None, sine: bool | None = None, style: str = "jsfakes") -> Result:
     """Generate `n` chorales, decode them at `bpm`, synthesize them, score them, maybe save them.
 
     model, tokenizer: a causal LM and its tokenizer, or an `ngram.NGram` (tokenizer None);
-        default: the bundled model. voice, first_note: how the piece starts (`generate.prompt`).
+        default: the bundled model. voice, first_note, style: how the piece starts (`generate.prompt`).
     instruments: one per voice (`audio.with_instruments`). reference: an `evaluate.Reference`,
         for novelty. out: a folder to write piece-K.{txt,mid,wav,png} into.
     """
@@ -88,7 +88,7 @@ def generate_and_play(model=None, tokenizer=None, voice: str | int | None = "sop
     if model is None:
         model, tokenizer = bundled()
     started = time.perf_counter()
-    start = generate.prompt(voice, first_note, tokenizer)
+    start = generate.prompt(voice, first_note, tokenizer, style=style)
     rows = generate.sample(model, tokenizer, n, start, temperature=temperature, top_p=top_p, seed=seed,
                            batch_size=max(n, 1), constrained=constrained)
     verdicts = evaluate.novelty(rows, reference) if reference is not None else None
@@ -158,6 +158,11 @@ class Studio:
         low, high = generate.pitch_range("soprano", tokenizer)
         self.voice = w.Dropdown(options=list(mmm.VOICE_NAMES), value="soprano", description="starting voice",
                                 style=wide)
+        # only the styles this model was trained on (their tags are in its vocabulary)
+        styles = [k for k, tags in generate.STYLES.items() if f"STYLE={tags[0]}" in tokenizer.get_vocab()] \
+            if tokenizer is not None else ["jsfakes"]
+        self.style = w.Dropdown(options=styles or ["jsfakes"], value=(styles or ["jsfakes"])[0],
+                                description="style", style=wide)
         self.first_note = w.IntSlider(value=(low + high) // 2, min=low, max=high, description="first note",
                                       style=wide)
         self.bpm = w.IntSlider(value=100, min=BPM_RANGE[0], max=BPM_RANGE[1], description="BPM", style=wide)
@@ -177,7 +182,7 @@ class Studio:
         self.tokens = w.HTML(f"<p>{self.NOTHING_YET}</p>")
         self.voice.observe(self._voice_changed, names="value")
         self.button.on_click(lambda _: self.generate())
-        controls = w.HBox([w.VBox([self.voice, self.first_note, self.bpm, self.temperature, self.top_p]),
+        controls = w.HBox([w.VBox([self.style, self.voice, self.first_note, self.bpm, self.temperature, self.top_p]),
                            w.VBox([self.seed, self.n, self.constrained] + self.instruments)])
         self.widget = w.Tab(children=[w.VBox([controls, w.HBox([self.button, self.status]), self.results]),
                                       self.tokens])
@@ -208,7 +213,7 @@ class Studio:
                 self.model, self.tokenizer, voice=self.voice.value, first_note=self.first_note.value,
                 bpm=self.bpm.value, temperature=self.temperature.value, top_p=self.top_p.value,
                 seed=self.seed.value, n=self.n.value, constrained=self.constrained.value,
-                instruments=[d.value for d in self.instruments], reference=self.reference)
+                instruments=[d.value for d in self.instruments], reference=self.reference, style=self.style.value)
         except Exception as error:  # shown to the user, not swallowed: the studio must not crash
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             self.status.value = f'<span style="color:#b00">Could not generate: {html.escape(message)}</span>'

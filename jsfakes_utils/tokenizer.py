@@ -16,11 +16,17 @@ from transformers import AutoTokenizer, PreTrainedTokenizerFast
 SPECIAL_TOKENS = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]  # ids 0..4, as published
 
 
-def train_tokenizer(rows: Iterable[str]) -> PreTrainedTokenizerFast:
-    """A WordLevel tokenizer whose vocabulary is every word of `rows`, most frequent first."""
+def train_tokenizer(rows: Iterable[str], extra_words: Iterable[str] = ()) -> PreTrainedTokenizerFast:
+    """A WordLevel tokenizer whose vocabulary is every word of `rows`, most frequent first, then
+    `extra_words` (e.g. the style tags of rows that must not reorder the ids) in the order given."""
     core = Tokenizer(models.WordLevel(unk_token="[UNK]"))
     core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     core.train_from_iterator(rows, trainer=trainers.WordLevelTrainer(special_tokens=SPECIAL_TOKENS))
+    vocab = core.get_vocab()
+    extra = [w for w in dict.fromkeys(extra_words) if w not in vocab]
+    if extra:
+        core = Tokenizer(models.WordLevel(vocab | {w: len(vocab) + i for i, w in enumerate(extra)}, unk_token="[UNK]"))
+        core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     return PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]", cls_token="[CLS]",
                                    sep_token="[SEP]", pad_token="[PAD]", mask_token="[MASK]")
 

@@ -8,6 +8,13 @@ Introduced in notebook 04.
 - `fast` recipe: the same model and objective, without the waste — rows padded only to the longest
   in a batch of similar lengths, a 16x larger batch with the learning rate scaled by sqrt(16), and on
   a GPU bf16 (or fp16) autocast, TF32 matmuls and the fused AdamW; `torch.compile` on request.
+- `cpu` recipe: `fast` with a batch of 16.
+
+Precision (`precision=`, `--precision`): "auto" trains `fast` and `cpu` under bf16 autocast (fp32
+master weights) where the processor does bf16 natively — a GPU that supports it, or a CPU with
+AVX-512 BF16 or AMX — and in fp32 elsewhere: a CPU without those emulates bf16 about 300x slower
+than fp32 (measured on AVX2; `benchmarks/train_speed.py`). The `seed` recipe stays in fp32, as the
+seed ran it. "bf16" and "fp32" force one; every run prints one line saying which it uses.
 
 Both report, besides the Trainer's eval_loss (a mean over eval batches), `test_loss`: the mean
 negative log-likelihood over every test token after each row's first — the n-gram's definition,
@@ -28,7 +35,6 @@ import torch
 from transformers import (DataCollatorForLanguageModeling, Trainer, TrainerCallback,
                           TrainingArguments)
 
-from . import data
 from . import model as model_presets
 from . import tokenizer as tokenizers
 
@@ -129,6 +135,29 @@ class Budget(TrainerCallback):
             control.should_training_stop = control.should_save = True
 
 
+class Stopwatch(TrainerCallback):
+    """Wall time from the end of step `warmup` to the last step's end (benchmarks: start-up and
+    compilation left out; CUDA synchronised, so the time is the GPU's)."""
+
+    def __init__(self, warmup: int = 0):
+        self.warmup, self.start, self.end = warmup, None, None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if self.warmup == 0:
+            self.start = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        if state.global_step == self.warmup:
+            self.start = time.perf_counter()
+        self.end = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
 def gpu_power() -> tuple[float, float] | None:
     """(watts, °C) of GPU 0 from nvidia-smi, or None when there is none."""
     if shutil.which("nvidia-smi") is None:
@@ -201,13 +230,48 @@ def _wandb_offline_without_key() -> None:
         os.environ.setdefault("WANDB_MODE", "offline")
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags of native bf16 arithmetic
+
+
+def cpu_has_bf16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+    """True when the CPU does bf16 arithmetic natively (AVX-512 BF16 or AMX), read from its flags."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:  # not Linux: no evidence of native bf16
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return any(flag in flags for flag in CPU_BF16_FLAGS)
+
+
+def choose_precision(recipe: Recipe, precision: str = "auto", gpu: bool | None = None) -> tuple[str, str]:
+    """("fp32" | "bf16" | "fp16", why) for a recipe on this machine; see the module docstring."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: choose from {', '.join(PRECISIONS)}")
+    gpu = torch.cuda.is_available() if gpu is None else gpu
+    if precision == "fp32":
+        return "fp32", "asked for"
+    if gpu:
+        if precision == "bf16" or (recipe.fast_kernels and torch.cuda.is_bf16_supported()):
+            return "bf16", "asked for" if precision == "bf16" else "this GPU supports it"
+        return ("fp16", "this GPU lacks bf16") if recipe.fast_kernels else ("fp32", "the recipe's")
+    if precision == "bf16":
+        return "bf16", "asked for" + ("" if cpu_has_bf16() else ": this CPU emulates it, expect it to be slow")
+    if recipe.pad_to_max:  # the seed recipe, as the seed ran it
+        return "fp32", "the recipe's"
+    if cpu_has_bf16():
+        return "bf16", "the CPU has native bf16 (AVX-512 BF16 / AMX)"
+    return "fp32", "the CPU has no native bf16, which would be slower than fp32"
+
+
 def training_arguments(recipe: str | Recipe, out: str | Path, max_steps: int = -1, epochs: float | None = None,
-                       **overrides) -> TrainingArguments:
+                       precision: str = "auto", **overrides) -> TrainingArguments:
     """The TrainingArguments of a recipe (overrides: any TrainingArguments field)."""
     r = RECIPES[recipe] if isinstance(recipe, str) else recipe
     gpu = torch.cuda.is_available()
     fast = r.fast_kernels and gpu
-    bf16 = fast and torch.cuda.is_bf16_supported()
+    chosen = choose_precision(r, precision, gpu)[0]
+    bf16 = chosen == "bf16"
     kwargs = dict(
         output_dir=str(out), learning_rate=r.learning_rate, per_device_train_batch_size=r.batch_size,
         per_device_eval_batch_size=r.eval_batch_size, num_train_epochs=r.epochs if epochs is None else epochs,
@@ -217,7 +281,7 @@ def training_arguments(recipe: str | Recipe, out: str | Path, max_steps: int = -
         eval_strategy="steps", eval_steps=r.eval_steps, save_strategy="steps", save_steps=r.eval_steps,
         save_total_limit=2, logging_steps=min(50, r.eval_steps), report_to=r.report_to,
         train_sampling_strategy="group_by_length" if r.group_by_length else "random",
-        bf16=bf16, fp16=fast and not bf16, tf32=True if fast else None, use_cpu=not gpu,
+        bf16=bf16, fp16=chosen == "fp16", tf32=True if fast else None, use_cpu=not gpu,
         dataloader_num_workers=0, disable_tqdm=True,
     )
     kwargs.update(overrides)
@@ -235,7 +299,7 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
           max_minutes: float | None = None, max_steps: int = -1, epochs: float | None = None,
           resume: bool = False, local_files_only: bool = True, compile: bool = False,
           callbacks: Sequence[TrainerCallback] = (), final_eval: bool = True,
-          eval_steps: int | None = None, transpose: int = 0) -> dict:
+          eval_steps: int | None = None, transpose: int = 0, precision: str = "auto") -> dict:
     """Train (or fine-tune) a GPT-2; save it with its tokenizer in out/model; return the results.
 
     init: a checkpoint (folder, or hub id when local_files_only=False) to start from instead of a
@@ -244,6 +308,7 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
     eval_steps: evaluate, checkpoint and log this often instead of the recipe's eval_steps.
     transpose: also train on copies moved by ±1 … ±transpose semitones (each voice kept within its
         range in the training rows, every word known to the tokenizer).
+    precision: "auto" (see the module docstring), "fp32" or "bf16"; the choice is printed.
     """
     r = RECIPES[recipe] if isinstance(recipe, str) else recipe
     r = dataclasses.replace(r, eval_steps=eval_steps) if eval_steps else r
@@ -258,12 +323,17 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
         net = model_presets.build_model(preset, tokenizer, seed=r.seed)
     max_length = net.config.n_positions
     if transpose:
+        from . import data  # needs note_seq: imported only here, so GPU machines without it can train
+
         extra = data.transpositions(list(train_rows), transpose, set(tokenizer.get_vocab()))
         print(f"transposition by up to ±{transpose} semitones: {len(extra):,} more training rows")
         train_rows = list(train_rows) + extra
     train_data = Rows(train_rows, tokenizer, max_length, r.pad_to_max)
     test_data = Rows(test_rows, tokenizer, max_length, r.pad_to_max)
-    args = training_arguments(r, out, max_steps=max_steps, epochs=epochs, torch_compile=compile)
+    chosen, why = choose_precision(r, precision)
+    print(f"precision: {chosen} ({why}){', fp32 master weights' if chosen != 'fp32' else ''}")
+    args = training_arguments(r, out, max_steps=max_steps, epochs=epochs, precision=precision,
+                              torch_compile=compile)
     trainer = Trainer(model=net, args=args, train_dataset=train_data, eval_dataset=test_data,
                       data_collator=collator(tokenizer), processing_class=tokenizer,
                       callbacks=[Budget(max_minutes), *callbacks])
@@ -274,9 +344,10 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - started
     final = Path(out) / "model"
-    trainer.save_model(str(final))
-    (final / "training_args.bin").unlink(missing_ok=True)  # a pickle; the model folder holds none
-    tokenizer.save_pretrained(str(final))
+    trainer.save_model(str(final))  # by the main process only, when data-parallel
+    if trainer.is_world_process_zero():
+        (final / "training_args.bin").unlink(missing_ok=True)  # a pickle; the model folder holds none
+        tokenizer.save_pretrained(str(final))
     results = {"eval_loss": trainer.evaluate()["eval_loss"] if final_eval else None,
                "test_loss": test_loss(net, tokenizer, test_rows) if final_eval else None,
                "train_seconds": seconds, "steps": trainer.state.global_step,

@@ -158,3 +158,36 @@ def test_fine_tuning_from_a_hub_id_when_online(tok, tmp_path, fake_hub):
     tuned = train.train(ROWS, ROWS, tok, tmp_path / "on", init="someone/midi_model", recipe=tiny_recipe(),
                         max_steps=1, local_files_only=False)
     assert tuned["steps"] == 1 and model.load(tuned["model"])[0].config.n_embd == start.config.n_embd
+
+
+def test_precision_is_detected_from_the_cpu_flags(tmp_path, monkeypatch):
+    with_bf16, without = tmp_path / "a", tmp_path / "b"
+    with_bf16.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_tile\n")
+    without.write_text("processor\t: 0\nflags\t\t: fpu sse avx2\n")
+    assert train.cpu_has_bf16(with_bf16) and not train.cpu_has_bf16(without)
+    assert not train.cpu_has_bf16(tmp_path / "missing")  # not Linux: no evidence, fp32
+    cpu, seed = train.RECIPES["cpu"], train.RECIPES["seed"]
+    monkeypatch.setattr(train, "cpu_has_bf16", lambda: True)
+    assert train.choose_precision(cpu, gpu=False)[0] == "bf16"
+    assert train.choose_precision(seed, gpu=False)[0] == "fp32"  # the seed's recipe as the seed ran it
+    assert train.choose_precision(cpu, "fp32", gpu=False)[0] == "fp32"
+    assert train.training_arguments("cpu", tmp_path).bf16
+    assert not train.training_arguments("cpu", tmp_path, precision="fp32").bf16
+    monkeypatch.setattr(train, "cpu_has_bf16", lambda: False)
+    assert train.choose_precision(cpu, gpu=False) == ("fp32", "the CPU has no native bf16, which would be slower than fp32")
+    chosen, why = train.choose_precision(cpu, "bf16", gpu=False)
+    assert chosen == "bf16" and "slow" in why
+    with pytest.raises(ValueError, match="unknown precision"):
+        train.choose_precision(cpu, "fp8")
+
+
+def test_a_short_bf16_run_learns_like_fp32(tok, tmp_path, capsys):
+    """bf16 autocast on the CPU (fp32 master weights): the loss falls as in fp32, to within a little."""
+    runs = {p: train.train(ROWS, ROWS, tok, tmp_path / p, preset="quick", recipe=tiny_recipe(epochs=20, eval_steps=1000),
+                           precision=p) for p in ("fp32", "bf16")}
+    assert "precision: bf16 (asked for" in capsys.readouterr().out
+    start = math.log(len(tok))
+    for p, results in runs.items():
+        assert results["test_loss"] < start - 1.0, p
+        assert next(iter(model.load(results["model"])[0].parameters())).dtype == torch.float32  # master weights
+    assert runs["bf16"]["test_loss"] == pytest.approx(runs["fp32"]["test_loss"], abs=0.25)

@@ -255,12 +255,12 @@ def music21_rows(limit: int | None = None, shuffle: bool = True, seed: int = SHU
     return rows
 
 
-def mix_rows(data_dir: str | Path, shuffle: bool = True, seed: int = SHUFFLE_SEED) -> Rows:
+def mix_rows(data_dir: str | Path, shuffle: bool = True, seed: int = SHUFFLE_SEED, limit: int | None = None) -> Rows:
     """js-fakes-4bars, then the jsf-extended and music21 Bach training rows whose words js-fakes-4bars
     has (plus the Bach style tags), so the 119 ids stay; the test rows are the 463 published ones."""
     fakes = jsfakes_rows(data_dir, extended=True, shuffle=shuffle, seed=seed)
     base = [r for r in fakes.train if r["source_file"].startswith("midi/")]
-    bach = music21_rows(shuffle=shuffle, seed=seed)
+    bach = music21_rows(limit=limit, shuffle=shuffle, seed=seed)
     known = {w for r in base for w in r["text"].split()} | {f"STYLE={MUSIC21_STYLE[0]}", f"GENRE={MUSIC21_STYLE[1]}"}
     skipped = fakes.skipped + bach.skipped
     extra = []
@@ -283,7 +283,7 @@ def load_rows(source: str = "auto", data_dir: str | Path | None = None, shuffle:
     """Rows from a source (see the module docstring); `data_dir` defaults to JSFAKES_DATA_DIR.
 
     shuffle: shuffle the track order of each row (as published); False keeps S, A, T, B.
-    limit: for "music21", convert only the first `limit` chorales (quick runs).
+    limit: for "music21" and "mix", convert only the first `limit` Bach chorales (quick runs).
     """
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
@@ -299,7 +299,7 @@ def load_rows(source: str = "auto", data_dir: str | Path | None = None, shuffle:
         folder = config.jsfakes_dir(data_dir)
         if folder is None:
             raise FileNotFoundError(f"source 'mix' needs a JS-Fakes folder: pass --data-dir or set {config.DATA_DIR_VARIABLE}")
-        return mix_rows(folder, shuffle=shuffle, seed=seed)
+        return mix_rows(folder, shuffle=shuffle, seed=seed, limit=limit)
     if source == "github":
         return jsfakes_rows(github_folder(), shuffle=shuffle, seed=seed)
     if source == "hub":

@@ -53,3 +53,23 @@ def save_piano_roll(sequence, path, title: str | None = None):
     fig.savefig(path, format="png", dpi=100)
     plt.close(fig)
     return path
+
+
+def loss_curve(history, ax=None, title: str | None = None):
+    """Training loss and eval loss against the step, from a Trainer's log history (a list of dicts,
+    as `train.train` returns and writes to history.json). Returns the axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    train_log = [(h["step"], h["loss"]) for h in history if "loss" in h]
+    eval_log = [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h]
+    if train_log:
+        ax.plot(*zip(*train_log), label="training loss")
+    if eval_log:
+        ax.plot(*zip(*eval_log), "o-", markersize=3, label="eval loss (test rows)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("nats per token")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax

@@ -24,6 +24,7 @@ the same whatever the batch size or padding.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import subprocess
@@ -353,4 +354,6 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
                "train_seconds": seconds, "steps": trainer.state.global_step,
                "parameters": model_presets.parameter_count(net), "model": str(final),
                "history": trainer.state.log_history}
+    if trainer.is_world_process_zero():  # the curve, for plots.loss_curve and model cards
+        (Path(out) / "history.json").write_text(json.dumps(trainer.state.log_history) + "\n")
     return results

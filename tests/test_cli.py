@@ -65,6 +65,8 @@ def test_data_and_demo_commands(tmp_path, cache, monkeypatch, capsys):
 def test_generate_command(tmp_path, capsys):
     import pretty_midi
 
+    from jsfakes_utils import model
+
     from test_evaluate import CROSSING, FIFTHS, OCTAVES
 
     (tmp_path / "train.txt").write_text(f"{FIFTHS}\n{OCTAVES}\n{VALID}\n")
@@ -90,6 +92,13 @@ def test_generate_command(tmp_path, capsys):
     assert "valid: 100%" in capsys.readouterr().out
     assert cli.main(["generate", "--first-note", "20", "--out", str(tmp_path / "o3")]) == 2
     assert "outside the soprano range" in capsys.readouterr().err
+    # the style tag: the bundled model knows both; the old small one only JS-Fakes, and says so
+    assert cli.main(["generate", "--style", "bach", "--n", "1", "--out", str(tmp_path / "o4"), "--sine"]) == 0
+    assert (tmp_path / "o4" / "piece-1.txt").read_text().startswith("PIECE_START STYLE=BACH GENRE=CHORALE")
+    capsys.readouterr()
+    small = str(model.BUNDLED.parent / "jsfakes-small")
+    assert cli.main(["generate", "--model", small, "--style", "bach", "--out", str(tmp_path / "o5")]) == 2
+    assert "not trained on the bach style" in capsys.readouterr().err
 
 
 def test_errors_are_one_line(capsys, monkeypatch):
@@ -130,6 +139,6 @@ def test_train_command(tmp_path, capsys):
     (tmp_path / "test.txt").write_text(CROSSING + "\n")
     tokenizer.save_tokenizer(tokenizer.train_tokenizer(rows + [CROSSING]), tmp_path / "tokenizer")
     assert cli.main(["train", "--preset", "quick", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
-                     "--max-steps", "2"]) == 0
+                     "--max-steps", "2", "--precision", "fp32"]) == 0
     out = capsys.readouterr().out
-    assert "2 steps" in out and "eval_loss" in out and (tmp_path / "run" / "model" / "model.safetensors").exists()
+    assert "precision: fp32 (asked for)" in out and "2 steps" in out and "eval_loss" in out and (tmp_path / "run" / "model" / "model.safetensors").exists()

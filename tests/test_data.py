@@ -7,7 +7,7 @@ import note_seq
 import pytest
 
 from conftest import make_sequence
-from jsfakes_utils import config, data, download, mmm
+from jsfakes_utils import config, data, download, mmm, tokenizer
 
 
 def test_published_counts(jsfakes_rows):
@@ -201,3 +201,32 @@ def test_transpositions_keep_voices_in_range_and_words_known():
     assert data.transpositions([low, high], up_to=2, vocab=vocab) == [mmm.transpose(low, 2), mmm.transpose(high, -2)]
     with pytest.raises(ValueError, match="MIDI range"):
         mmm.transpose(low, 100)
+
+
+def canonical(row: str) -> str:
+    """A row with its tracks in SATB order: the same music whatever the shuffle."""
+    return mmm.sort_tracks(row)
+
+
+def test_mix_trains_on_more_data_and_tests_on_the_published_rows_only(jsfakes_dir, jsfakes_rows, cache, tmp_path):
+    mix = data.load_rows("mix", jsfakes_dir, limit=40)
+    assert mix.test == jsfakes_rows.test  # always the 463 published test rows
+    assert mix.train[:len(jsfakes_rows.train)] == jsfakes_rows.train
+    styles = collections.Counter(tuple(r["text"].split()[1:3]) for r in mix.train)
+    assert set(styles) == {("STYLE=JSFAKES", "GENRE=JSFAKES"), ("STYLE=BACH", "GENRE=CHORALE")}
+    assert styles["STYLE=BACH", "GENRE=CHORALE"] > 100
+    # no test piece is in training, nor any of its windows, as written or transposed
+    test_files = {r["source_file"] for r in mix.test}
+    assert not test_files & {r["source_file"] for r in mix.train}
+    train_music = {canonical(r["text"]) for r in mix.train}
+    train_music |= {canonical(r) for r in data.transpositions([r["text"] for r in mix.train], 2)}
+    test_music = {canonical(r["text"]) for r in mix.test}
+    test_music |= {canonical(mmm.transpose(r["text"], s)) for r in mix.test for s in (-2, -1, 1, 2)
+                   if all(0 <= int(w[8:]) + s <= 127 for w in r["text"].split() if w.startswith("NOTE_ON="))}
+    assert not train_music & test_music
+    # the tokenizer keeps the 119 js-fakes-4bars ids and adds the two Bach tags
+    out = data.write(mix, tmp_path / "mix")
+    published = data.write(jsfakes_rows, tmp_path / "fakes")
+    mixed, fakes = (tokenizer.load_tokenizer(f / "tokenizer").get_vocab() for f in (out, published))
+    assert len(fakes) == 119 and len(mixed) == 121
+    assert {w: mixed[w] for w in fakes} == fakes and {mixed["STYLE=BACH"], mixed["GENRE=CHORALE"]} == {119, 120}

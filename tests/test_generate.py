@@ -147,3 +147,17 @@ def test_a_vocabulary_that_cannot_make_a_piece_is_refused():
     with pytest.raises(ValueError, match="INST= for 4 of the voices"):
         generate.Grammar(three_voices)
     assert generate.Grammar(three_voices, tracks=3).cost(generate.State()) == 1 + 3 * 11 + 1
+
+
+def test_the_style_picks_the_tags_and_a_model_without_them_says_so(random_model):
+    _, tok = random_model  # knows only the JS-Fakes tags
+    assert generate.prompt("soprano", style="bach").startswith("PIECE_START STYLE=BACH GENRE=CHORALE TRACK_START")
+    assert generate.prompt(None, tokenizer=tok) == "PIECE_START STYLE=JSFAKES GENRE=JSFAKES"
+    with pytest.raises(ValueError, match="not trained on the bach style"):
+        generate.prompt("soprano", tokenizer=tok, style="bach")
+    with pytest.raises(ValueError, match="unknown style 'baroque'"):
+        generate.prompt("soprano", style="baroque")
+    both = tokenizer.train_tokenizer([EVERY_WORD, "PIECE_START STYLE=BACH GENRE=CHORALE PIECE_END"])
+    net = model.build_model("quick", both, seed=3)
+    rows = generate.sample(net, both, 2, generate.prompt("alto", tokenizer=both, style="bach"), seed=0)
+    assert all(mmm.validate(r).ok and r.startswith("PIECE_START STYLE=BACH GENRE=CHORALE") for r in rows)

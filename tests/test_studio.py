@@ -121,3 +121,14 @@ def test_a_hub_model_when_online(fake_hub, random_model, tmp_path, capsys):
     assert "valid: 100%" in capsys.readouterr().out
     hub_net, hub_tok = model.load("someone/midi_model", local_files_only=False)
     assert studio.generate_and_play(hub_net, hub_tok, seed=2, sine=True).pieces[0].report.ok
+
+
+def test_the_style_menu_offers_what_the_model_knows(random_model):
+    net, tok = random_model
+    assert studio.Studio(net, tok).style.options == ("jsfakes",)
+    both = tokenizer.train_tokenizer([EVERY_WORD, "PIECE_START STYLE=BACH GENRE=CHORALE PIECE_END"])
+    app = studio.Studio(model.build_model("quick", both, seed=3), both)
+    assert app.style.options == ("jsfakes", "bach")
+    app.style.value = "bach"
+    result = app.generate()
+    assert result is not None and result.pieces[0].tokens.startswith("PIECE_START STYLE=BACH GENRE=CHORALE")

@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from . import mmm
+from . import counterpoint, mmm
 
 GRAM = 4  # diversity compares pieces by their sets of 4-word runs within a track
-PAIRS = [(i, j) for i in range(4) for j in range(i + 1, 4)]  # voice pairs, soprano = 0 ... bass = 3
 
 METRICS = {
     "samples": "how many pieces were scored",
@@ -174,48 +173,9 @@ def diversity(samples: Sequence[str]) -> tuple[float, float]:
     return distinct, float(distance[upper].mean())
 
 
-def _grid(notes_by_voice: dict[int, list]) -> tuple[np.ndarray, np.ndarray, int]:
-    """(pitch per voice and step, -1 for silence; onsets; steps) for voices 0-3."""
-    steps = max((e for notes in notes_by_voice.values() for _, e, _ in notes), default=0)
-    steps = -(-steps // mmm.STEPS_PER_BAR) * mmm.STEPS_PER_BAR
-    pitch = np.full((4, steps), -1)
-    onset = np.zeros((4, steps), bool)
-    for voice, notes in notes_by_voice.items():
-        if voice < 4:
-            for start, end, p in notes:
-                pitch[voice, start:end] = p
-                onset[voice, start] = True
-    return pitch, onset, steps
-
-
 def voice_leading(tokens: mmm.Tokens) -> dict[str, int]:
-    """Crossings and parallel fifths / octaves in one piece (voices read from their INST).
-
-    A crossing is counted where it starts: a lower voice sounding above the next voice up.
-    A parallel is two successive sounding pairs of notes (taken where either voice strikes a
-    note) in which both voices move the same way and both intervals are fifths (or both octaves
-    or unisons), compound intervals included.
-    """
-    pitch, onset, _ = _grid(mmm.voice_steps(tokens))
-    return _voice_leading(pitch, onset)
-
-
-def _voice_leading(pitch: np.ndarray, onset: np.ndarray) -> dict[str, int]:
-    """voice_leading on the grids of `_grid`: pitch and onset, (4 voices, steps)."""
-    counts = {"crossings": 0, "parallel fifths": 0, "parallel octaves": 0}
-    for upper in range(3):
-        lower = upper + 1
-        crossed = (pitch[upper] >= 0) & (pitch[lower] >= 0) & (pitch[upper] < pitch[lower])
-        counts["crossings"] += int((crossed & ~np.concatenate([[False], crossed[:-1]])).sum())
-    for i, j in PAIRS:
-        both = (pitch[i] >= 0) & (pitch[j] >= 0) & (onset[i] | onset[j])
-        a, b = pitch[i][both], pitch[j][both]
-        da, db = np.diff(a), np.diff(b)
-        moved = (da != 0) & (db != 0) & (np.sign(da) == np.sign(db))
-        interval = np.abs(a - b) % 12
-        for name, ic in (("parallel fifths", 7), ("parallel octaves", 0)):
-            counts[name] += int((moved & (interval[:-1] == ic) & (interval[1:] == ic)).sum())
-    return counts
+    """Crossings and parallel fifths / octaves in one piece: `counterpoint.count`."""
+    return counterpoint.count(tokens)
 
 
 def _music(rows: Sequence[str], leading: bool = True) -> dict:
@@ -226,10 +186,10 @@ def _music(rows: Sequence[str], leading: bool = True) -> dict:
     per_voice = collections.defaultdict(list)
     for row in rows:
         voices = mmm.voice_steps(row)
-        pitch, onset, steps = _grid(voices)
-        beats += steps / mmm.STEPS_PER_QUARTER
+        pitch, onset = counterpoint.grid(voices)
+        beats += pitch.shape[1] / mmm.STEPS_PER_QUARTER
         if leading:
-            counts.update(_voice_leading(pitch, onset))
+            counts.update({k: int(n) for k, n in counterpoint.faults(pitch, onset).items()})
         for voice, notes in voices.items():
             if notes:
                 n = np.array(notes)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
-from . import mmm
+from . import counterpoint, mmm
 from . import tokenizer as tokenizers
 
 # Lowest and highest pitch of each voice in the js-fakes-4bars train split, by INST (soprano,
@@ -297,6 +297,135 @@ class ConstrainedLogits(LogitsProcessor):
 
 
 # ----------------------------------------------------------------------------------------------
+# Voice-leading help: the yardstick's counters, asked before each note and each note length
+# ----------------------------------------------------------------------------------------------
+
+
+class VoiceLeading:
+    """Lowers the score of notes that would add voice-leading faults, one state per batch row.
+
+    MMM writes a piece voice by voice, so when a note is chosen the voices written before it are
+    known at every sixteenth. Before a NOTE_ON it scores each candidate pitch, and before the
+    TIME_DELTA that holds the note each candidate length, by how many crossings and parallel
+    fifths / octaves it would add (`counterpoint.faults` on the grid with the candidate in it:
+    exactly what the yardstick counts); each fault costs `strength` (in logits, i.e. nats; `inf`
+    forbids). Model-agnostic like `Guide`: `advance` hears the chosen ids, `penalty` says the cost.
+    """
+
+    def __init__(self, vocab: Sequence[str | None], prompt_words: Sequence[str], n: int, strength: float,
+                 bars: int = 4, voice_insts: Sequence[int] = mmm.JSFAKES_INSTS):
+        if not strength >= 0:
+            raise ValueError(f"voice-leading strength must be >= 0, got {strength}")
+        self.strength, self.size = strength, len(vocab)
+        self.parsed = [mmm.parse_word(w) if w else None for w in vocab]
+        self.note_ids = np.array([i for i, p in enumerate(self.parsed) if p and p[0] == "NOTE_ON"], int)
+        self.note_pitches = np.array([self.parsed[i][1] for i in self.note_ids], int)
+        self.delta_ids = {p[1]: i for i, p in enumerate(self.parsed) if p and p[0] == "TIME_DELTA"}
+        self.voice_of = {inst: v for v, inst in enumerate(voice_insts)}
+        self.rows = [_Lines(bars) for _ in range(n)]
+        self.added = np.zeros(n)  # faults added so far per row, as the penalties counted them
+        for word in prompt_words:
+            for row in self.rows:
+                row.hear(mmm.parse_word(word), self.voice_of)
+
+    def advance(self, chosen: Sequence[int]) -> None:
+        """Feed each row's newest word id (negative: the row is finished)."""
+        for k, (row, i) in enumerate(zip(self.rows, chosen)):
+            if 0 <= i < self.size:
+                before = row.total
+                row.hear(self.parsed[i], self.voice_of)
+                self.added[k] += row.total - before
+
+    def penalty(self) -> np.ndarray:
+        """(n, vocabulary) costs to subtract from the scores (0 where nothing is at stake)."""
+        out = np.zeros((len(self.rows), self.size))
+        if self.strength == 0:
+            return out
+        for k, row in enumerate(self.rows):
+            if row.voice is None or row.cursor >= mmm.STEPS_PER_BAR:
+                continue
+            if row.note is None:  # a NOTE_ON may come: score every pitch as a note starting now
+                added = row.added_by(self.note_pitches, np.ones_like(self.note_pitches))
+                out[k, self.note_ids] = self._cost(added)
+            elif not row.timed:  # the note's length comes next: score every length that fits
+                lengths = np.array([d for d in self.delta_ids if d <= mmm.STEPS_PER_BAR - row.cursor], int)
+                if len(lengths):
+                    added = row.added_by(np.full_like(lengths, row.note), lengths)
+                    out[k, [self.delta_ids[d] for d in lengths]] = self._cost(added)
+        return out
+
+    def _cost(self, added: np.ndarray) -> np.ndarray:
+        added = np.maximum(added, 0)  # joining two crossings into one is no merit
+        # inf: a cost no model's score outweighs, yet finite, so a row with no clean choice still samples
+        return np.where(added > 0, 1e4, 0.0) if np.isinf(self.strength) else self.strength * added
+
+
+class _Lines:
+    """One row's grid of the voices written so far (`counterpoint.grid`), and where the pen is."""
+
+    def __init__(self, bars: int):
+        self.pitch = np.full((4, bars * mmm.STEPS_PER_BAR), -1)
+        self.onset = np.zeros_like(self.pitch, dtype=bool)
+        self.voice, self.bar, self.cursor = None, -1, 0
+        self.note, self.start, self.timed = None, 0, False  # sounding pitch, its step, its length known
+        self.total = 0  # faults of the grid so far
+
+    def hear(self, parsed, voice_of) -> None:
+        kind, value = parsed if parsed else (None, None)
+        if kind == "TRACK_START" or kind == "TRACK_END":
+            self.voice, self.bar, self.note = None, -1, None
+        elif kind == "INST":
+            self.voice = voice_of.get(value)
+        elif kind == "BAR_START":
+            self.bar, self.cursor, self.note = self.bar + 1, 0, None
+        elif self.voice is None or not 0 <= self.bar < self.pitch.shape[1] // mmm.STEPS_PER_BAR:
+            return
+        elif kind == "NOTE_ON" and self.note is None and self.cursor < mmm.STEPS_PER_BAR:
+            self.note, self.start, self.timed = value, self.bar * mmm.STEPS_PER_BAR + self.cursor, False
+            self._write(self.start, self.start + 1)
+        elif kind == "TIME_DELTA":
+            end = self.bar * mmm.STEPS_PER_BAR + min(self.cursor + value, mmm.STEPS_PER_BAR)
+            if self.note is not None and not self.timed:
+                self._write(self.start, end)
+                self.timed = True
+            self.cursor += value
+        elif kind == "NOTE_OFF" and value == self.note:
+            self.note = None
+
+    def _write(self, start: int, end: int) -> None:
+        self.pitch[self.voice, start:end] = self.note
+        self.onset[self.voice, start] = True
+        self.total = sum(int(n) for n in counterpoint.faults(self.pitch, self.onset).values())
+
+    def added_by(self, pitches: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Faults each candidate note (pitch, length from the pen) would add, all in one call."""
+        start = self.start if self.note is not None else self.bar * mmm.STEPS_PER_BAR + self.cursor
+        pitch = np.repeat(self.pitch[None], len(pitches), axis=0)  # (C, 4, steps)
+        onset = np.repeat(self.onset[None], len(pitches), axis=0)
+        steps = np.arange(pitch.shape[-1])
+        inside = (steps >= start) & (steps < start + lengths[:, None])  # (C, steps)
+        pitch[:, self.voice] = np.where(inside, pitches[:, None], pitch[:, self.voice])
+        onset[:, self.voice, start] = True
+        return sum(counterpoint.faults(pitch, onset).values()) - self.total
+
+
+class VoiceLeadingLogits(LogitsProcessor):
+    """The Hugging Face logits processor of a `VoiceLeading`: subtracts its penalties."""
+
+    def __init__(self, voice_leading: VoiceLeading):
+        self.voice_leading, self.started = voice_leading, False
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.started:
+            self.voice_leading.advance(input_ids[:, -1].tolist())
+        self.started = True
+        cost = torch.from_numpy(self.voice_leading.penalty()).to(scores.device, scores.dtype)
+        out = scores.clone()
+        out[:, :cost.shape[1]] -= cost
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
 # Sampling
 # ----------------------------------------------------------------------------------------------
 
@@ -311,7 +440,7 @@ def context_size(model) -> int:
 
 def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START", temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, seed: int = 0, batch_size: int = 32,
-           max_new_tokens: int | None = None, constrained: bool = True) -> list[str]:
+           max_new_tokens: int | None = None, constrained: bool = True, voice_leading: float = 0.0) -> list[str]:
     """`n` rows sampled after `prompt`, each stopping at PIECE_END (or the model's context).
 
     model: a causal LM with its tokenizer (a GPT-2 trained by `train`, any checkpoint), or an
@@ -319,6 +448,8 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
     temperature: 0 = greedy (the same row every time); <1 calmer, >1 wilder.
     top_k / top_p: sample among the k likeliest words / the smallest set holding p of the mass.
     constrained: only words that keep the piece valid (`Grammar`): every row is a valid piece.
+    voice_leading: how much each crossing or parallel fifth / octave a note would add costs it, in
+        nats (`VoiceLeading`; 0 = off, the rows are then exactly those without it; inf = forbidden).
     """
     if temperature < 0 or not np.isfinite(temperature):
         raise ValueError(f"temperature must be >= 0, got {temperature}")
@@ -342,11 +473,13 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
     for start in range(0, n, batch_size):
         b = min(batch_size, n - start)
         guide = Guide(grammar, words, b, length) if grammar else None
+        helper = VoiceLeading(vocab, words, b, voice_leading) if voice_leading else None
         if tokenizer is None:  # an n-gram
             rows += model.sample(b, words, temperature, top_k, top_p=top_p, seed=seed + start,
-                                 max_tokens=length, guide=guide)
+                                 max_tokens=length, guide=guide, voice_leading=helper)
         else:
-            rows += _sample_hf(model, tokenizer, words, b, temperature, top_k, top_p, seed + start, length, guide)
+            rows += _sample_hf(model, tokenizer, words, b, temperature, top_k, top_p, seed + start, length, guide,
+                               helper)
     return rows
 
 
@@ -375,7 +508,7 @@ class _PaddedRowsWarning(logging.Filter):
 logging.getLogger("transformers.modeling_utils").addFilter(_PaddedRowsWarning())
 
 
-def _sample_hf(model, tokenizer, words, b, temperature, top_k, top_p, seed, length, guide) -> list[str]:
+def _sample_hf(model, tokenizer, words, b, temperature, top_k, top_p, seed, length, guide, helper=None) -> list[str]:
     ids = torch.tensor([tokenizer.convert_tokens_to_ids(words)], device=model.device)  # (1, T)
     end = tokenizer.convert_tokens_to_ids("PIECE_END")
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else end
@@ -386,7 +519,8 @@ def _sample_hf(model, tokenizer, words, b, temperature, top_k, top_p, seed, leng
     with torch.inference_mode():
         out = model.generate(ids.repeat(b, 1), attention_mask=torch.ones_like(ids).repeat(b, 1),
                              max_length=length, eos_token_id=end, pad_token_id=pad, use_cache=True,
-                             logits_processor=LogitsProcessorList([ConstrainedLogits(guide)] if guide else []),
+                             logits_processor=LogitsProcessorList([ConstrainedLogits(guide)] * bool(guide) +
+                                                                  [VoiceLeadingLogits(helper)] * bool(helper)),
                              **options)
     rows = []
     for row in out.tolist():

@@ -138,7 +138,7 @@ class NGram:
 
     def sample(self, n: int = 1, prompt: mmm.Tokens = ("PIECE_START",), temperature: float = 1.0,
                top_k: int | None = None, seed: int = 0, max_tokens: int = 512, top_p: float | None = None,
-               guide=None) -> list[str]:
+               guide=None, voice_leading=None) -> list[str]:
         """`n` rows sampled word by word after `prompt`, each ending at PIECE_END or `max_tokens`.
 
         temperature: 0 picks the most likely word every time (greedy, the same row every time);
@@ -146,6 +146,8 @@ class NGram:
             smallest set of words holding p of the probability.
         guide: constrained decoding (a `generate.Guide` over `vocab`): its `mask()` says which
             words may come next in each row, and `advance(chosen)` hears what was chosen.
+        voice_leading: a `generate.VoiceLeading` over `vocab`: its `penalty()` (nats) lowers the
+            probability of notes that would add voice-leading faults, by a factor of e per nat.
         """
         if temperature < 0 or not math.isfinite(temperature):
             raise ValueError(f"temperature must be >= 0, got {temperature}")
@@ -165,10 +167,15 @@ class NGram:
             probs[:, 0] = 0.0  # never sample [UNK]: it carries only the floor's probability
             if guide is not None:
                 probs *= guide.mask()[active]
+            if voice_leading is not None:
+                steered = probs * np.exp(-voice_leading.penalty()[active])
+                keep = steered.sum(1) > 0  # a row whose every word is forbidden keeps its choice
+                probs[keep] = steered[keep]
             chosen = np.zeros(n, np.int64)  # 0 marks "already finished"
             chosen[active] = _choose(probs, temperature, top_k, rng, top_p) + 1  # ids start at 1
-            if guide is not None:
-                guide.advance(chosen - 1)  # a finished row gets -1: nothing to hear
+            for helper in (guide, voice_leading):
+                if helper is not None:
+                    helper.advance(chosen - 1)  # a finished row gets -1: nothing to hear
             generated.append(chosen)
             padded = np.concatenate([padded, chosen[:, None]], axis=1)
             done |= chosen == end

@@ -39,20 +39,23 @@ def grid(notes_by_voice: dict[int, list], steps: int | None = None) -> tuple[np.
     return pitch, onset
 
 
-def faults(pitch: np.ndarray, onset: np.ndarray) -> dict[str, np.ndarray]:
-    """{kind: count} of the grids pitch, onset of shape (..., 4, steps); counts of shape (...)."""
+def faults(pitch: np.ndarray, onset: np.ndarray, voice: int | None = None) -> dict[str, np.ndarray]:
+    """{kind: count} of the grids pitch, onset of shape (..., 4, steps); counts of shape (...).
+
+    voice: count only the faults this voice takes part in (what a change to it can change).
+    """
     sounding = pitch >= 0
     steps = pitch.shape[-1]
     counts = {}
     crossings = 0
-    for upper in range(3):
+    for upper in [u for u in range(3) if voice is None or voice in (u, u + 1)]:
         crossed = sounding[..., upper, :] & sounding[..., upper + 1, :] & (pitch[..., upper, :] < pitch[..., upper + 1, :])
         before = np.concatenate([np.zeros_like(crossed[..., :1]), crossed[..., :-1]], axis=-1)
         crossings = crossings + (crossed & ~before).sum(-1)
     counts["crossings"] = np.asarray(crossings)
     fifths = octaves = 0
     position = np.arange(steps)
-    for i, j in PAIRS:
+    for i, j in [p for p in PAIRS if voice is None or voice in p]:
         both = sounding[..., i, :] & sounding[..., j, :] & (onset[..., i, :] | onset[..., j, :])
         # the step of the previous such pair of notes, for every step (-1: none yet)
         last = np.maximum.accumulate(np.where(both, position, -1), axis=-1)

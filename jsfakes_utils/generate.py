@@ -342,7 +342,7 @@ class VoiceLeading:
         if self.strength == 0:
             return out
         for k, row in enumerate(self.rows):
-            if row.voice is None or row.cursor >= mmm.STEPS_PER_BAR:
+            if not row.in_bar or row.cursor >= mmm.STEPS_PER_BAR or not row.others():
                 continue
             if row.note is None:  # a NOTE_ON may come: score every pitch as a note starting now
                 added = row.added_by(self.note_pitches, np.ones_like(self.note_pitches))
@@ -366,7 +366,7 @@ class _Lines:
     def __init__(self, bars: int):
         self.pitch = np.full((4, bars * mmm.STEPS_PER_BAR), -1)
         self.onset = np.zeros_like(self.pitch, dtype=bool)
-        self.voice, self.bar, self.cursor = None, -1, 0
+        self.voice, self.bar, self.cursor, self.in_bar = None, -1, 0, False
         self.note, self.start, self.timed = None, 0, False  # sounding pitch, its step, its length known
         self.total = 0  # faults of the grid so far
 
@@ -378,8 +378,9 @@ class _Lines:
             self.voice = voice_of.get(value)
         elif kind == "BAR_START":
             self.bar, self.cursor, self.note = self.bar + 1, 0, None
-        elif self.voice is None or not 0 <= self.bar < self.pitch.shape[1] // mmm.STEPS_PER_BAR:
-            return
+            self.in_bar = self.voice is not None and self.bar < self.pitch.shape[1] // mmm.STEPS_PER_BAR
+        elif kind == "BAR_END" or not self.in_bar:
+            self.in_bar = False
         elif kind == "NOTE_ON" and self.note is None and self.cursor < mmm.STEPS_PER_BAR:
             self.note, self.start, self.timed = value, self.bar * mmm.STEPS_PER_BAR + self.cursor, False
             self._write(self.start, self.start + 1)
@@ -392,10 +393,19 @@ class _Lines:
         elif kind == "NOTE_OFF" and value == self.note:
             self.note = None
 
+    def others(self) -> bool:
+        """Has any other voice been written yet (else no note can make a fault)?"""
+        return bool((np.delete(self.pitch, self.voice, axis=0) >= 0).any())
+
+    def _faults(self, pitch, onset):
+        return sum(counterpoint.faults(pitch, onset, self.voice).values())  # only what this voice touches
+
     def _write(self, start: int, end: int) -> None:
+        alone = not self.others()  # the first voice written cannot make a fault
+        before = 0 if alone else self._faults(self.pitch, self.onset)
         self.pitch[self.voice, start:end] = self.note
         self.onset[self.voice, start] = True
-        self.total = sum(int(n) for n in counterpoint.faults(self.pitch, self.onset).values())
+        self.total += 0 if alone else int(self._faults(self.pitch, self.onset) - before)
 
     def added_by(self, pitches: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Faults each candidate note (pitch, length from the pen) would add, all in one call."""
@@ -406,7 +416,7 @@ class _Lines:
         inside = (steps >= start) & (steps < start + lengths[:, None])  # (C, steps)
         pitch[:, self.voice] = np.where(inside, pitches[:, None], pitch[:, self.voice])
         onset[:, self.voice, start] = True
-        return sum(counterpoint.faults(pitch, onset).values()) - self.total
+        return self._faults(pitch, onset) - self._faults(self.pitch, self.onset)
 
 
 class VoiceLeadingLogits(LogitsProcessor):

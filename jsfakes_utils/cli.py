@@ -153,7 +153,8 @@ def cmd_generate(args) -> int:
     result = studio.generate_and_play(net, tok, voice=args.voice, first_note=args.first_note, bpm=args.bpm,
                                       temperature=args.temperature, top_p=args.top_p, seed=args.seed, n=args.n,
                                       constrained=not args.free, instruments=instruments, reference=reference,
-                                      out=args.out, sine=True if args.sine else None, style=args.style)
+                                      out=args.out, sine=True if args.sine else None, style=args.style,
+                                      voice_leading=args.voice_leading)
     for k, piece in enumerate(result.pieces, 1):
         if args.musicxml:
             piece.files["musicxml"] = audio.write_musicxml(piece.sequence, Path(args.out) / f"piece-{k}.musicxml",
@@ -303,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed: same options, same pieces (default: %(default)s)")
     p.add_argument("--n", type=int, default=4, help="how many pieces (default: %(default)s)")
     p.add_argument("--free", action="store_true", help="turn constrained decoding off (pieces may be invalid)")
+    p.add_argument("--voice-leading", type=float, default=0.0, metavar="STRENGTH",
+                   help="cost (nats) of each crossing or parallel fifth/octave a note would add; 0 = off, inf = avoid "
+                        "whenever possible (default: %(default)s)")
     p.add_argument("--instruments", default=None,
                    help="an instrument per voice S,A,T,B: names (choir, strings, church organ, …) or GM "
                         "programs 0-127, comma-separated (default: each voice's INST)")

@@ -75,12 +75,14 @@ class Result:
 def generate_and_play(model=None, tokenizer=None, voice: str | int | None = "soprano", first_note: int | None = None,
                       bpm: float = 100, temperature: float = 1.0, top_p: float | None = 0.95, seed: int = 0,
                       n: int = 1, constrained: bool = True, instruments=None, reference=None,
-                      out: str | Path | None = None, sine: bool | None = None, style: str = "jsfakes") -> Result:
+                      out: str | Path | None = None, sine: bool | None = None, style: str = "jsfakes",
+                      voice_leading: float = 0.0) -> Result:
     """Generate `n` chorales, decode them at `bpm`, synthesize them, score them, maybe save them.
 
     model, tokenizer: a causal LM and its tokenizer, or an `ngram.NGram` (tokenizer None);
         default: the bundled model. voice, first_note, style: how the piece starts (`generate.prompt`).
-    instruments: one per voice (`audio.with_instruments`). reference: an `evaluate.Reference`,
+    voice_leading: cost of each crossing or parallel fifth / octave a note would add (0 = off;
+        `generate.VoiceLeading`). instruments: one per voice (`audio.with_instruments`). reference: an `evaluate.Reference`,
         for novelty. out: a folder to write piece-K.{txt,mid,wav,png} into.
     """
     if not (isinstance(bpm, (int, float)) and np.isfinite(bpm) and bpm > 0):
@@ -90,7 +92,7 @@ def generate_and_play(model=None, tokenizer=None, voice: str | int | None = "sop
     started = time.perf_counter()
     start = generate.prompt(voice, first_note, tokenizer, style=style)
     rows = generate.sample(model, tokenizer, n, start, temperature=temperature, top_p=top_p, seed=seed,
-                           batch_size=max(n, 1), constrained=constrained)
+                           batch_size=max(n, 1), constrained=constrained, voice_leading=voice_leading)
     verdicts = evaluate.novelty(rows, reference) if reference is not None else None
     pieces = []
     for k, row in enumerate(rows):
@@ -170,6 +172,9 @@ class Studio:
         self.temperature = w.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description="temperature",
                                          style=wide)
         self.top_p = w.FloatSlider(value=0.95, min=0.05, max=1.0, step=0.05, description="top-p", style=wide)
+        # what each crossing or parallel fifth / octave a note would add costs it (0 = off)
+        self.voice_leading = w.FloatSlider(value=0.0, min=0.0, max=5.0, step=0.5, description="voice leading",
+                                           style=wide)
         self.seed = w.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed", style=wide)
         self.n = w.IntSlider(value=1, min=1, max=8, description="pieces", style=wide)
         self.constrained = w.Checkbox(value=True, description="constrained decoding (always valid)",
@@ -182,7 +187,8 @@ class Studio:
         self.tokens = w.HTML(f"<p>{self.NOTHING_YET}</p>")
         self.voice.observe(self._voice_changed, names="value")
         self.button.on_click(lambda _: self.generate())
-        controls = w.HBox([w.VBox([self.style, self.voice, self.first_note, self.bpm, self.temperature, self.top_p]),
+        controls = w.HBox([w.VBox([self.style, self.voice, self.first_note, self.bpm, self.temperature, self.top_p,
+                                   self.voice_leading]),
                            w.VBox([self.seed, self.n, self.constrained] + self.instruments)])
         self.widget = w.Tab(children=[w.VBox([controls, w.HBox([self.button, self.status]), self.results]),
                                       self.tokens])
@@ -213,7 +219,8 @@ class Studio:
                 self.model, self.tokenizer, voice=self.voice.value, first_note=self.first_note.value,
                 bpm=self.bpm.value, temperature=self.temperature.value, top_p=self.top_p.value,
                 seed=self.seed.value, n=self.n.value, constrained=self.constrained.value,
-                instruments=[d.value for d in self.instruments], reference=self.reference, style=self.style.value)
+                instruments=[d.value for d in self.instruments], reference=self.reference, style=self.style.value,
+                voice_leading=self.voice_leading.value)
         except Exception as error:  # shown to the user, not swallowed: the studio must not crash
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             self.status.value = f'<span style="color:#b00">Could not generate: {html.escape(message)}</span>'

@@ -99,6 +99,11 @@ def test_generate_command(tmp_path, capsys):
     small = str(model.BUNDLED.parent / "jsfakes-small")
     assert cli.main(["generate", "--model", small, "--style", "bach", "--out", str(tmp_path / "o5")]) == 2
     assert "not trained on the bach style" in capsys.readouterr().err
+    assert cli.main(["generate", "--voice-leading", "3", "--n", "1", "--out", str(tmp_path / "o6"), "--sine"]) == 0
+    assert mmm.validate((tmp_path / "o6" / "piece-1.txt").read_text()).ok
+    capsys.readouterr()
+    assert cli.main(["generate", "--voice-leading", "-1", "--out", str(tmp_path / "o7")]) == 2
+    assert "voice-leading strength must be >= 0" in capsys.readouterr().err
 
 
 def test_errors_are_one_line(capsys, monkeypatch):

@@ -132,3 +132,13 @@ def test_the_style_menu_offers_what_the_model_knows(random_model):
     app.style.value = "bach"
     result = app.generate()
     assert result is not None and result.pieces[0].tokens.startswith("PIECE_START STYLE=BACH GENRE=CHORALE")
+
+
+def test_the_voice_leading_slider_reaches_the_decoder(random_model, monkeypatch):
+    net, tok = random_model
+    app = studio.Studio(net, tok)
+    seen = []
+    sample = generate.sample
+    monkeypatch.setattr(generate, "sample", lambda *a, **k: seen.append(k["voice_leading"]) or sample(*a, **k))
+    app.voice_leading.value = 3.0
+    assert app.generate() is not None and seen == [3.0]

@@ -154,7 +154,7 @@ def cmd_generate(args) -> int:
                                       temperature=args.temperature, top_p=args.top_p, seed=args.seed, n=args.n,
                                       constrained=not args.free, instruments=instruments, reference=reference,
                                       out=args.out, sine=True if args.sine else None, style=args.style,
-                                      voice_leading=args.voice_leading)
+                                      voice_leading=args.voice_leading, best_of=args.best_of)
     for k, piece in enumerate(result.pieces, 1):
         if args.musicxml:
             piece.files["musicxml"] = audio.write_musicxml(piece.sequence, Path(args.out) / f"piece-{k}.musicxml",
@@ -307,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--voice-leading", type=float, default=0.0, metavar="STRENGTH",
                    help="cost (nats) of each crossing or parallel fifth/octave a note would add; 0 = off, inf = avoid "
                         "whenever possible (default: %(default)s)")
+    p.add_argument("--best-of", type=int, default=1, metavar="N",
+                   help="draw N candidates per piece and keep the likeliest with the fewest faults (default: %(default)s)")
     p.add_argument("--instruments", default=None,
                    help="an instrument per voice S,A,T,B: names (choir, strings, church organ, …) or GM "
                         "programs 0-127, comma-separated (default: each voice's INST)")

@@ -32,6 +32,11 @@ VOICE_RANGES = {0: (54, 81), 48: (43, 78), 24: (46, 73), 32: (36, 64)}
 # (JS-Fakes rows JSFAKES/JSFAKES, music21's Bach chorales BACH/CHORALE; `data.load_rows("mix")`).
 STYLES = {"jsfakes": ("JSFAKES", "JSFAKES"), "bach": ("BACH", "CHORALE")}
 
+# Share of notes lasting 1, 2, … 16 sixteenths in the js-fakes-4bars train split (`evaluate`'s
+# note-length histogram, checked by tests/test_counterpoint.py): best-of-N pulls the rhythm toward it.
+NOTE_LENGTHS = np.array([0.0137, 0.3646, 0.0012, 0.5566, 0.0, 0.0093, 0.0002, 0.0444, 0.0, 0.0001, 0.0, 0.0078,
+                         0.0, 0.0, 0.0, 0.0021])
+
 
 # ----------------------------------------------------------------------------------------------
 # Prompts
@@ -450,7 +455,8 @@ def context_size(model) -> int:
 
 def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START", temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, seed: int = 0, batch_size: int = 32,
-           max_new_tokens: int | None = None, constrained: bool = True, voice_leading: float = 0.0) -> list[str]:
+           max_new_tokens: int | None = None, constrained: bool = True, voice_leading: float = 0.0,
+           best_of: int = 1) -> list[str]:
     """`n` rows sampled after `prompt`, each stopping at PIECE_END (or the model's context).
 
     model: a causal LM with its tokenizer (a GPT-2 trained by `train`, any checkpoint), or an
@@ -460,7 +466,14 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
     constrained: only words that keep the piece valid (`Grammar`): every row is a valid piece.
     voice_leading: how much each crossing or parallel fifth / octave a note would add costs it, in
         nats (`VoiceLeading`; 0 = off, the rows are then exactly those without it; inf = forbidden).
+    best_of: draw this many candidates per piece and keep the best by `rerank` (1 = no reranking).
     """
+    if not (isinstance(best_of, (int, np.integer)) and best_of >= 1):
+        raise ValueError(f"best_of must be a whole number >= 1, got {best_of!r}")
+    if best_of > 1:
+        candidates = sample(model, tokenizer, n * best_of, prompt, temperature, top_k, top_p, seed,
+                            batch_size, max_new_tokens, constrained, voice_leading)
+        return rerank(model, tokenizer, [candidates[k * best_of:(k + 1) * best_of] for k in range(n)])
     if temperature < 0 or not np.isfinite(temperature):
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     if top_p is not None and not 0 < top_p <= 1:
@@ -491,6 +504,50 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
             rows += _sample_hf(model, tokenizer, words, b, temperature, top_k, top_p, seed + start, length, guide,
                                helper)
     return rows
+
+
+def log_likelihoods(model, tokenizer, rows: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    """Each row's mean ln P(word | the words before it), every word after its first: how likely
+    the model itself finds the piece, whatever steered the sampling (nats per word)."""
+    if tokenizer is None:  # an n-gram
+        return np.array([model.token_log_probs(r).mean() for r in rows])
+    out = []
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    model.eval()
+    for start in range(0, len(rows), batch_size):
+        ids = [tokenizer.convert_tokens_to_ids(mmm.words(r)) for r in rows[start:start + batch_size]]
+        longest = max(len(i) for i in ids)
+        batch = torch.tensor([i + [pad] * (longest - len(i)) for i in ids], device=model.device)  # (B, T)
+        real = torch.tensor([[1] * len(i) + [0] * (longest - len(i)) for i in ids], device=model.device)
+        with torch.inference_mode():
+            logits = model(input_ids=batch, attention_mask=real).logits.float()  # (B, T, V)
+        picked = torch.log_softmax(logits[:, :-1], -1).gather(-1, batch[:, 1:, None])[..., 0]  # (B, T-1)
+        mask = real[:, 1:].float()
+        out += ((picked * mask).sum(1) / mask.sum(1).clamp(min=1)).tolist()
+    return np.array(out)
+
+
+def rerank(model, tokenizer, groups: Sequence[Sequence[str]], faults: float = 0.05, rhythm: float = 1.0) -> list[str]:
+    """The best row of each group of candidates: highest mean log-likelihood (`log_likelihoods`)
+    minus `faults` per voice-leading fault (`counterpoint.count`, the yardstick's counter) minus
+    `rhythm` times the total-variation distance of its note lengths from `NOTE_LENGTHS`."""
+    flat = [row for group in groups for row in group]
+    score = log_likelihoods(model, tokenizer, flat)
+    score -= faults * np.array([sum(counterpoint.count(r).values()) for r in flat])
+    score -= rhythm * np.array([_length_distance(r) for r in flat])
+    best, start = [], 0
+    for group in groups:
+        best.append(group[int(np.argmax(score[start:start + len(group)]))])
+        start += len(group)
+    return best
+
+
+def _length_distance(row: str) -> float:
+    lengths = [min(max(e - s, 1), mmm.STEPS_PER_BAR) for notes in mmm.voice_steps(row).values() for s, e, _ in notes]
+    if not lengths:
+        return 1.0
+    hist = np.bincount(np.array(lengths) - 1, minlength=mmm.STEPS_PER_BAR) / len(lengths)
+    return float(np.abs(hist - NOTE_LENGTHS / NOTE_LENGTHS.sum()).sum() / 2)
 
 
 @functools.lru_cache(maxsize=8)

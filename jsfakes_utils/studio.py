@@ -76,13 +76,14 @@ def generate_and_play(model=None, tokenizer=None, voice: str | int | None = "sop
                       bpm: float = 100, temperature: float = 1.0, top_p: float | None = 0.95, seed: int = 0,
                       n: int = 1, constrained: bool = True, instruments=None, reference=None,
                       out: str | Path | None = None, sine: bool | None = None, style: str = "jsfakes",
-                      voice_leading: float = 0.0) -> Result:
+                      voice_leading: float = 0.0, best_of: int = 1) -> Result:
     """Generate `n` chorales, decode them at `bpm`, synthesize them, score them, maybe save them.
 
     model, tokenizer: a causal LM and its tokenizer, or an `ngram.NGram` (tokenizer None);
         default: the bundled model. voice, first_note, style: how the piece starts (`generate.prompt`).
     voice_leading: cost of each crossing or parallel fifth / octave a note would add (0 = off;
-        `generate.VoiceLeading`). instruments: one per voice (`audio.with_instruments`). reference: an `evaluate.Reference`,
+        `generate.VoiceLeading`). best_of: candidates drawn per piece, the best kept (`generate.rerank`).
+        instruments: one per voice (`audio.with_instruments`). reference: an `evaluate.Reference`,
         for novelty. out: a folder to write piece-K.{txt,mid,wav,png} into.
     """
     if not (isinstance(bpm, (int, float)) and np.isfinite(bpm) and bpm > 0):
@@ -92,7 +93,8 @@ def generate_and_play(model=None, tokenizer=None, voice: str | int | None = "sop
     started = time.perf_counter()
     start = generate.prompt(voice, first_note, tokenizer, style=style)
     rows = generate.sample(model, tokenizer, n, start, temperature=temperature, top_p=top_p, seed=seed,
-                           batch_size=max(n, 1), constrained=constrained, voice_leading=voice_leading)
+                           batch_size=max(n * best_of, 1), constrained=constrained, voice_leading=voice_leading,
+                           best_of=best_of)
     verdicts = evaluate.novelty(rows, reference) if reference is not None else None
     pieces = []
     for k, row in enumerate(rows):

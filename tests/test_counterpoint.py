@@ -90,3 +90,33 @@ def test_the_ngram_is_helped_the_same_way():
     plain = generate.sample(lm, n=8, seed=1)
     helped = generate.sample(lm, n=8, seed=1, voice_leading=math.inf)
     assert all(mmm.validate(r).ok for r in helped) and faults(helped) < faults(plain)
+
+
+def test_the_models_own_likelihood_of_a_row(random_model):
+    from jsfakes_utils import train
+
+    net, tok = random_model
+    rows = [FIFTHS, OCTAVES, CROSSING]
+    ll = generate.log_likelihoods(net, tok, rows)
+    assert ll == pytest.approx(generate.log_likelihoods(net, tok, rows, batch_size=1), abs=1e-5)  # padding-free
+    assert [-x for x in ll] == pytest.approx([train.test_loss(net, tok, [r]) for r in rows], abs=1e-4)
+    lm = ngram.train_ngram(rows, 2)
+    assert generate.log_likelihoods(lm, None, rows) == pytest.approx([-lm.cross_entropy([r]) for r in rows])
+
+
+def test_note_lengths_are_the_training_splits(jsfakes_rows):
+    ref = evaluate.reference([r["text"] for r in jsfakes_rows.train], [r["text"] for r in jsfakes_rows.test[:3]])
+    shares = ref.train_music["lengths"] / ref.train_music["lengths"].sum()
+    assert generate.NOTE_LENGTHS == pytest.approx(shares, abs=1e-4)
+
+
+def test_best_of_n_keeps_the_candidate_the_score_prefers(random_model):
+    net, tok = random_model
+    clean = chorale(held(72), held(64), held(55), held(48))
+    assert generate.rerank(net, tok, [[CROSSING, clean], [clean, FIFTHS]], faults=100.0) == [clean, clean]
+    candidates = generate.sample(net, tok, 6, seed=4)
+    best = generate.sample(net, tok, 2, seed=4, best_of=3)
+    assert best == generate.rerank(net, tok, [candidates[:3], candidates[3:]])
+    assert best[0] in candidates[:3] and best[1] in candidates[3:]
+    with pytest.raises(ValueError, match="best_of"):
+        generate.sample(net, tok, 2, best_of=0)

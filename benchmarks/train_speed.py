@@ -50,7 +50,7 @@ def main() -> None:
             seconds = clock.seconds
             speed[name, chosen] = samples = args.steps * recipe.batch_size / seconds
             print(f"  -> {name} recipe, {chosen}: {samples:.1f} samples/s", flush=True)
-    print(f"\n| recipe | batch | precision | samples/s | real tokens/s |\n|---|---|---|---|---|")
+    print("\n| recipe | batch | precision | samples/s | real tokens/s |\n|---|---|---|---|---|")
     for (name, chosen), samples in speed.items():
         print(f"| {name} | {train.RECIPES[name].batch_size} | {chosen} | {samples:.1f} | {samples * mean_tokens:,.0f} |")
     first, *rest = speed.items()

@@ -150,11 +150,12 @@ def cmd_generate(args) -> int:
     reference = _reference(args.data) if has_data else None
     instruments = [int(i) if i.strip().isdigit() else i.strip() for i in args.instruments.split(",")] \
         if args.instruments else None
-    result = studio.generate_and_play(net, tok, voice=args.voice, first_note=args.first_note, bpm=args.bpm,
-                                      temperature=args.temperature, top_p=args.top_p, seed=args.seed, n=args.n,
-                                      constrained=not args.free, instruments=instruments, reference=reference,
-                                      out=args.out, sine=True if args.sine else None, style=args.style,
-                                      voice_leading=args.voice_leading, best_of=args.best_of)
+    settings = generate.Settings(style=args.style, voice=args.voice, first_note=args.first_note,
+                                 temperature=args.temperature, top_p=args.top_p, seed=args.seed, n=args.n,
+                                 constrained=not args.free, voice_leading=args.voice_leading, best_of=args.best_of,
+                                 bpm=args.bpm, instruments=instruments)
+    result = studio.generate_and_play(net, tok, settings, reference=reference, out=args.out,
+                                      sine=True if args.sine else None)
     for k, piece in enumerate(result.pieces, 1):
         if args.musicxml:
             piece.files["musicxml"] = audio.write_musicxml(piece.sequence, Path(args.out) / f"piece-{k}.musicxml",

@@ -12,6 +12,7 @@ piece is valid by construction, whatever the model — even an untrained one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Sequence
@@ -94,6 +95,41 @@ def prompt(voice: int | str | None = "soprano", first_note: int | None = None, t
             hint = f" (this model was not trained on the {style} style)" if unknown[0].startswith("STYLE=") else ""
             raise ValueError(f"the tokenizer does not know {unknown}: the model cannot start from them{hint}")
     return " ".join(words)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every choice about the pieces, in one place: built once where the user chooses (the CLI's
+    flags, the studio's widgets, a notebook's keywords) and passed down as it is."""
+
+    style: str = "jsfakes"  # the header's tags, a key of STYLES: "jsfakes" or "bach"
+    voice: str | int | None = "soprano"  # the voice whose track comes first (None: the model chooses)
+    first_note: int | None = None  # its first pitch, within the voice's range (None: the model chooses)
+    temperature: float = 1.0  # <1 calmer, >1 wilder, 0 = greedy (the same piece every time)
+    top_p: float | None = 0.95  # sample among the fewest words holding this much probability
+    seed: int = 0  # same settings + same seed = same pieces
+    n: int = 1  # how many pieces
+    constrained: bool = True  # only words that keep the piece valid (Grammar): every piece is valid
+    voice_leading: float = 0.0  # nats each crossing / parallel fifth or octave a note adds costs it; 0 = off
+    best_of: int = 1  # candidates drawn per piece, the best kept (rerank); 1 = no reranking
+    bpm: float = 100.0  # tempo of the audio and the MIDI file
+    instruments: tuple | None = None  # a GM instrument (name or program) per voice; None: each voice's INST
+
+    def __post_init__(self):
+        if not (isinstance(self.bpm, (int, float)) and np.isfinite(self.bpm) and self.bpm > 0):
+            raise ValueError(f"bpm must be a positive number, got {self.bpm!r}")
+        if self.instruments is not None:
+            object.__setattr__(self, "instruments", tuple(self.instruments))
+
+    def prompt(self, tokenizer=None) -> str:
+        """The words the pieces start with (`prompt`)."""
+        return prompt(self.voice, self.first_note, tokenizer, style=self.style)
+
+    def sample(self, model, tokenizer=None) -> list[str]:
+        """The `n` rows these settings ask for (`sample`), all in one batch."""
+        return sample(model, tokenizer, self.n, self.prompt(tokenizer), temperature=self.temperature,
+                      top_p=self.top_p, seed=self.seed, batch_size=max(self.n * self.best_of, 1),
+                      constrained=self.constrained, voice_leading=self.voice_leading, best_of=self.best_of)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -72,29 +72,21 @@ class Result:
             display(piano_roll_png(piece, f"piece {k}", image=True))
 
 
-def generate_and_play(model=None, tokenizer=None, voice: str | int | None = "soprano", first_note: int | None = None,
-                      bpm: float = 100, temperature: float = 1.0, top_p: float | None = 0.95, seed: int = 0,
-                      n: int = 1, constrained: bool = True, instruments=None, reference=None,
-                      out: str | Path | None = None, sine: bool | None = None, style: str = "jsfakes",
-                      voice_leading: float = 0.0, best_of: int = 1) -> Result:
-    """Generate `n` chorales, decode them at `bpm`, synthesize them, score them, maybe save them.
+def generate_and_play(model=None, tokenizer=None, settings: generate.Settings | None = None, reference=None,
+                      out: str | Path | None = None, sine: bool | None = None, **choices) -> Result:
+    """Generate chorales, decode them at the BPM, synthesize them, score them, maybe save them.
 
     model, tokenizer: a causal LM and its tokenizer, or an `ngram.NGram` (tokenizer None);
-        default: the bundled model. voice, first_note, style: how the piece starts (`generate.prompt`).
-    voice_leading: cost of each crossing or parallel fifth / octave a note would add (0 = off;
-        `generate.VoiceLeading`). best_of: candidates drawn per piece, the best kept (`generate.rerank`).
-        instruments: one per voice (`audio.with_instruments`). reference: an `evaluate.Reference`,
-        for novelty. out: a folder to write piece-K.{txt,mid,wav,png} into.
+        default: the bundled model. settings: a `generate.Settings`; choices: any of its fields
+        by name (`generate_and_play(voice="alto", bpm=90)`), over `settings` when both are given.
+    reference: an `evaluate.Reference`, for novelty. out: a folder to write piece-K.{txt,mid,wav,png} into.
     """
-    if not (isinstance(bpm, (int, float)) and np.isfinite(bpm) and bpm > 0):
-        raise ValueError(f"bpm must be a positive number, got {bpm!r}")
+    settings = dataclasses.replace(settings or generate.Settings(), **choices)
     if model is None:
         model, tokenizer = bundled()
     started = time.perf_counter()
-    start = generate.prompt(voice, first_note, tokenizer, style=style)
-    rows = generate.sample(model, tokenizer, n, start, temperature=temperature, top_p=top_p, seed=seed,
-                           batch_size=max(n * best_of, 1), constrained=constrained, voice_leading=voice_leading,
-                           best_of=best_of)
+    rows = settings.sample(model, tokenizer)
+    bpm, instruments = settings.bpm, settings.instruments
     verdicts = evaluate.novelty(rows, reference) if reference is not None else None
     pieces = []
     for k, row in enumerate(rows):
@@ -210,6 +202,14 @@ class Studio:
         slider.value = min(max(slider.value, low), high)
         slider.min, slider.max = low, high
 
+    def settings(self) -> generate.Settings:
+        """The controls' values as one `generate.Settings`."""
+        return generate.Settings(
+            style=self.style.value, voice=self.voice.value, first_note=self.first_note.value,
+            temperature=self.temperature.value, top_p=self.top_p.value, seed=self.seed.value, n=self.n.value,
+            constrained=self.constrained.value, voice_leading=self.voice_leading.value, bpm=self.bpm.value,
+            instruments=[d.value for d in self.instruments])
+
     def generate(self) -> Result | None:
         """Generate with the current controls and show the result; an error becomes one sentence."""
         import ipywidgets as w
@@ -217,12 +217,7 @@ class Studio:
         self.button.disabled = True
         self.status.value = "<i>generating…</i>"
         try:
-            self.result = generate_and_play(
-                self.model, self.tokenizer, voice=self.voice.value, first_note=self.first_note.value,
-                bpm=self.bpm.value, temperature=self.temperature.value, top_p=self.top_p.value,
-                seed=self.seed.value, n=self.n.value, constrained=self.constrained.value,
-                instruments=[d.value for d in self.instruments], reference=self.reference, style=self.style.value,
-                voice_leading=self.voice_leading.value)
+            self.result = generate_and_play(self.model, self.tokenizer, self.settings(), reference=self.reference)
         except Exception as error:  # shown to the user, not swallowed: the studio must not crash
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             self.status.value = f'<span style="color:#b00">Could not generate: {html.escape(message)}</span>'

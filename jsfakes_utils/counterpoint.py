@@ -4,10 +4,14 @@ Introduced in notebook 03 (the yardstick counts them) and used again in notebook
 avoids them). A piece is read onto a grid of sixteenths: for each voice (soprano 0 … bass 3) the
 pitch it sounds at every step (-1: silent) and where its notes start.
 
-- A *crossing* is counted where it starts: a lower voice sounding above the next voice up.
+- A *crossing* is counted where it starts: a lower voice sounding above the next voice up (a
+  unison is no crossing).
+- A *spacing* fault likewise: more than an octave between soprano and alto, or alto and tenor.
 - A *parallel* is two successive sounding pairs of notes of two voices (taken where either voice
   strikes a note) in which both voices move the same way and both intervals are fifths (or both
   octaves or unisons), compound intervals included; faults at bar lines count like any other.
+- A *hidden* fifth or octave: soprano and bass move the same way into a fifth (or an octave) from
+  another interval, the soprano by a leap (more than a whole tone).
 
 `faults` takes grids with any leading batch shape, so the decoder scores every candidate note in
 one call, and the yardstick counts whole pieces with the very same function.
@@ -19,7 +23,8 @@ import numpy as np
 
 from . import mmm
 
-KINDS = ("crossings", "parallel fifths", "parallel octaves")
+KINDS = ("crossings", "spacing", "parallel fifths", "parallel octaves", "hidden fifths", "hidden octaves")
+SPACED = ((0, 1), (1, 2))  # pairs that must stay within an octave: soprano-alto, alto-tenor
 PAIRS = [(i, j) for i in range(4) for j in range(i + 1, 4)]  # voice pairs, soprano = 0 ... bass = 3
 
 
@@ -53,7 +58,13 @@ def faults(pitch: np.ndarray, onset: np.ndarray, voice: int | None = None) -> di
         before = np.concatenate([np.zeros_like(crossed[..., :1]), crossed[..., :-1]], axis=-1)
         crossings = crossings + (crossed & ~before).sum(-1)
     counts["crossings"] = np.asarray(crossings)
-    fifths = octaves = 0
+    spacing = 0
+    for upper, lower in [p for p in SPACED if voice is None or voice in p]:
+        wide = sounding[..., upper, :] & sounding[..., lower, :] & (pitch[..., upper, :] - pitch[..., lower, :] > 12)
+        before = np.concatenate([np.zeros_like(wide[..., :1]), wide[..., :-1]], axis=-1)
+        spacing = spacing + (wide & ~before).sum(-1)
+    counts["spacing"] = np.asarray(spacing)
+    fifths = octaves = hidden_fifths = hidden_octaves = 0
     position = np.arange(steps)
     for i, j in [p for p in PAIRS if voice is None or voice in p]:
         both = sounding[..., i, :] & sounding[..., j, :] & (onset[..., i, :] | onset[..., j, :])
@@ -67,7 +78,12 @@ def faults(pitch: np.ndarray, onset: np.ndarray, voice: int | None = None) -> di
         now, then = np.abs(a - b) % 12, np.abs(a0 - b0) % 12
         fifths = fifths + (moved & (now == 7) & (then == 7)).sum(-1)
         octaves = octaves + (moved & (now == 0) & (then == 0)).sum(-1)
+        if (i, j) == (0, 3):  # the outer voices
+            leap = moved & (np.abs(da) > 2)
+            hidden_fifths = hidden_fifths + (leap & (now == 7) & (then != 7)).sum(-1)
+            hidden_octaves = hidden_octaves + (leap & (now == 0) & (then != 0)).sum(-1)
     counts["parallel fifths"], counts["parallel octaves"] = np.asarray(fifths), np.asarray(octaves)
+    counts["hidden fifths"], counts["hidden octaves"] = np.asarray(hidden_fifths), np.asarray(hidden_octaves)
     return counts
 
 

@@ -23,6 +23,7 @@ from scipy import sparse
 from . import counterpoint, mmm
 
 GRAM = 4  # diversity compares pieces by their sets of 4-word runs within a track
+MAJOR = np.array([0, 2, 4, 5, 7, 9, 11])  # a major scale's pitch classes (its relative minor has the same)
 
 METRICS = {
     "samples": "how many pieces were scored",
@@ -39,6 +40,11 @@ METRICS = {
     "crossings / 100 beats": "times a lower voice moves above the voice above it (S-A, A-T, T-B)",
     "parallel fifths / 100 beats": "two voices moving the same way from a perfect fifth to a perfect fifth (any pair)",
     "parallel octaves / 100 beats": "the same from octave (or unison) to octave",
+    "spacing / 100 beats": "more than an octave opening between soprano and alto, or alto and tenor",
+    "hidden fifths / 100 beats": "soprano and bass moving the same way into a fifth, the soprano by a leap",
+    "hidden octaves / 100 beats": "the same into an octave",
+    "silent bars (%)": "voice-bars in which the voice rests the whole bar",
+    "outside the key (%)": "notes outside the major scale (or its relative minor) holding most of the piece's notes",
 }
 NOTE = ("Music statistics read every piece leniently, as decode(strict=False) does. For the test "
         "split, histogram distances compare the training split with it and novelty compares it "
@@ -182,7 +188,7 @@ def _music(rows: Sequence[str], leading: bool = True) -> dict:
     """Pooled histograms and counts over pieces (leading=False skips the voice-leading counts)."""
     pcs, lengths = np.zeros(12), np.zeros(mmm.STEPS_PER_BAR)
     counts = collections.Counter()
-    beats = 0
+    beats = silent = voice_bars = outside = scored = 0
     per_voice = collections.defaultdict(list)
     for row in rows:
         voices = mmm.voice_steps(row)
@@ -190,13 +196,21 @@ def _music(rows: Sequence[str], leading: bool = True) -> dict:
         beats += pitch.shape[1] / mmm.STEPS_PER_QUARTER
         if leading:
             counts.update({k: int(n) for k, n in counterpoint.faults(pitch, onset).items()})
+        bars = pitch.reshape(4, -1, mmm.STEPS_PER_BAR)  # (voice, bar, step)
+        silent += int((bars < 0).all(-1).sum())
+        voice_bars += bars.shape[0] * bars.shape[1]
+        piece_pcs = np.bincount([p % 12 for ns in voices.values() for _, _, p in ns], minlength=12)
+        inside = max(piece_pcs[(MAJOR + tonic) % 12].sum() for tonic in range(12))
+        outside += int(piece_pcs.sum() - inside)
+        scored += int(piece_pcs.sum())
         for voice, notes in voices.items():
             if notes:
                 n = np.array(notes)
                 np.add.at(pcs, n[:, 2] % 12, 1)
                 np.add.at(lengths, np.clip(n[:, 1] - n[:, 0], 1, mmm.STEPS_PER_BAR) - 1, 1)
                 per_voice[voice].append(n[:, 2])
-    return {"pitch classes": pcs, "lengths": lengths, "counts": counts, "beats": beats,
+    return {"pitch classes": pcs, "lengths": lengths, "counts": counts, "beats": beats, "silent bars": silent,
+            "voice bars": voice_bars, "outside key": outside, "notes": scored,
             "pitches": {v: np.concatenate(ps) for v, ps in per_voice.items()}}
 
 
@@ -235,8 +249,10 @@ def _column(samples: Sequence[str], ref: Reference, music: dict | None = None,
     total = sum(len(ps) for v, ps in music["pitches"].items() if v in ref.ranges)
     col["out of range (%)"] = 100 * outside / total if total else np.nan
     beats = music["beats"]
-    for name in ("crossings", "parallel fifths", "parallel octaves"):
+    for name in counterpoint.KINDS:
         col[f"{name} / 100 beats"] = 100 * music["counts"][name] / beats if beats else np.nan
+    col["silent bars (%)"] = 100 * music["silent bars"] / music["voice bars"] if music["voice bars"] else np.nan
+    col["outside the key (%)"] = 100 * music["outside key"] / music["notes"] if music["notes"] else np.nan
     for kind in mmm.PROBLEM_KINDS:
         if kinds[kind]:
             col[f"invalid: {kind}"] = kinds[kind]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import make_sequence
-from jsfakes_utils import evaluate, mmm
+from jsfakes_utils import counterpoint, evaluate, mmm
 from test_mmm import BROKEN, VALID
 
 WHOLE = 64  # steps in four bars
@@ -32,11 +32,34 @@ CROSSING = chorale(held(67), [(0, 8, 64), (8, 16, 69), (16, 24, 64), (24, 32, 70
                    held(55), held(48))
 
 
+def only(**counts):
+    """Every kind of fault at 0 but those given."""
+    return {kind: counts.get(kind.replace(" ", "_"), 0) for kind in counterpoint.KINDS}
+
+
+# Soprano leaps up a third while the bass climbs a fourth, from a sixth into a fifth: a hidden fifth.
+HIDDEN = chorale([(0, 8, 64), (8, WHOLE, 67)], held(60), held(52), [(0, 8, 43), (8, WHOLE, 48)])
+# The same into an octave with the soprano moving by a step: not counted.
+BY_STEP = chorale([(0, 8, 70), (8, WHOLE, 72)], held(64), held(55), [(0, 8, 43), (8, WHOLE, 48)])
+
+
 def test_parallels_and_crossings_by_hand():
-    assert evaluate.voice_leading(FIFTHS) == {"crossings": 0, "parallel fifths": 1, "parallel octaves": 0}
-    assert evaluate.voice_leading(OCTAVES) == {"crossings": 0, "parallel fifths": 0, "parallel octaves": 1}
-    assert evaluate.voice_leading(CONTRARY) == {"crossings": 0, "parallel fifths": 0, "parallel octaves": 0}
-    assert evaluate.voice_leading(CROSSING) == {"crossings": 2, "parallel fifths": 0, "parallel octaves": 0}
+    assert evaluate.voice_leading(FIFTHS) == only(parallel_fifths=1)
+    assert evaluate.voice_leading(OCTAVES) == only(parallel_octaves=1)
+    assert evaluate.voice_leading(CONTRARY) == only()
+    # the alto climbs above the soprano twice, and twice opens more than an octave above the tenor
+    assert evaluate.voice_leading(CROSSING) == only(crossings=2, spacing=2)
+    assert evaluate.voice_leading(HIDDEN) == only(hidden_fifths=1)
+    assert evaluate.voice_leading(BY_STEP) == only()
+
+
+def test_silent_bars_and_notes_outside_the_key():
+    quiet_tenor = [(0, 16, 55), (32, WHOLE, 55)]  # rests through bar 2
+    row = chorale(held(72), held(64), quiet_tenor, [(0, 16, 48), (16, 32, 49), (32, WHOLE, 48)])  # one C sharp
+    column = evaluate.evaluate([row], evaluate.reference([VALID], [VALID]))["samples"]
+    assert column["silent bars (%)"] == pytest.approx(100 / 16)  # 1 of 4 voices x 4 bars
+    # no major scale holds both C and C sharp: 1 of the 15 notes (a held note is one per bar in the format)
+    assert column["outside the key (%)"] == pytest.approx(100 / 15)
 
 
 def test_voice_leading_ignores_track_order():

@@ -1,6 +1,6 @@
 """A trained model's test loss and the yardstick on its samples (for model cards).
 
-    python benchmarks/score_model.py --model models/jsfakes-small --data data/build --n 100
+    python benchmarks/score_model.py --model models/jsfakes-gpt2 --data data/build --n 100
     python benchmarks/score_model.py --n 100 --temperature 1.0 --constrained   # both ways
 
 Prints the test loss (mean over every test token after each row's first, nats per token), the
@@ -16,7 +16,7 @@ from jsfakes_utils import data, evaluate, generate, model, train
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="models/jsfakes-small", help="model folder (default: %(default)s)")
+    parser.add_argument("--model", default=str(model.BUNDLED), help="model folder (default: the bundled model)")
     parser.add_argument("--data", default="data/build", help="dataset folder (default: %(default)s)")
     parser.add_argument("--n", type=int, default=100, help="samples per temperature (default: %(default)s)")
     parser.add_argument("--temperature", type=float, nargs="+", default=[1.0], help="temperatures (default: 1.0)")

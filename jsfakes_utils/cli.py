@@ -123,7 +123,7 @@ def _bundled_loss(test: list[str], baseline: str, baseline_loss: float) -> None:
     net, tok = studio.bundled()  # loaded once: the demo generates with it next
     unknown = {w for row in test for w in row.split()} - set(tok.get_vocab())
     if unknown:
-        print(f"\nbundled model ({model.BUNDLED.name}): trained on js-fakes-4bars, it does not know "
+        print(f"\nbundled model ({model.BUNDLED.name}): it does not know "
               f"{len(unknown)} word(s) of these rows, e.g. {sorted(unknown)[:3]}; no test loss")
         return
     print(f"\ntest loss, nats per token: bundled GPT-2 ({model.BUNDLED.name}) "

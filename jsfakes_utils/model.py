@@ -14,8 +14,10 @@ from pathlib import Path
 from transformers import GPT2Config, GPT2LMHeadModel
 
 
-# The model committed with the repository (trained by this code; see its README.md).
-BUNDLED = Path(__file__).resolve().parent.parent / "models" / "jsfakes-small"
+# The models committed with the repository (trained by this code; each folder's README.md is its
+# card). BUNDLED is the default everywhere; SMALL, the first one, knows only the JS-Fakes style.
+BUNDLED = Path(__file__).resolve().parent.parent / "models" / "jsfakes-gpt2"
+SMALL = BUNDLED.parent / "jsfakes-small"
 
 
 @dataclasses.dataclass(frozen=True)

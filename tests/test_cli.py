@@ -96,7 +96,7 @@ def test_generate_command(tmp_path, capsys):
     assert cli.main(["generate", "--style", "bach", "--n", "1", "--out", str(tmp_path / "o4"), "--sine"]) == 0
     assert (tmp_path / "o4" / "piece-1.txt").read_text().startswith("PIECE_START STYLE=BACH GENRE=CHORALE")
     capsys.readouterr()
-    small = str(model.BUNDLED.parent / "jsfakes-small")
+    small = str(model.SMALL)
     assert cli.main(["generate", "--model", small, "--style", "bach", "--out", str(tmp_path / "o5")]) == 2
     assert "not trained on the bach style" in capsys.readouterr().err
     assert cli.main(["generate", "--voice-leading", "3", "--n", "1", "--out", str(tmp_path / "o6"), "--sine"]) == 0

@@ -16,6 +16,7 @@ On a CPU it runs too (slowly): the tests run it with the quick preset for a few 
 """
 
 import argparse
+import dataclasses
 import json
 import platform
 import tempfile
@@ -54,16 +55,18 @@ class Target(TrainerCallback):
 class Power(TrainerCallback):
     """nvidia-smi readings (watts, °C) every `every` steps, and the peak GPU memory."""
 
-    def __init__(self, every: int = 5):
-        self.every, self.readings = every, []
+    def __init__(self, seconds: float = 5.0):  # nvidia-smi takes ~50 ms: at most every 5 s
+        self.seconds, self.next, self.readings = seconds, 0.0, []
 
     def on_train_begin(self, args, state, control, **kwargs):
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
 
     def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step % self.every == 0 and (reading := train.gpu_power()) is not None:
-            self.readings.append(reading)
+        if time.perf_counter() >= self.next:
+            self.next = time.perf_counter() + self.seconds
+            if (reading := train.gpu_power()) is not None:
+                self.readings.append(reading)
 
     def summary(self) -> dict:
         out = {"peak_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None,
@@ -103,11 +106,12 @@ def main(argv=None) -> dict:
               "test_rows": len(test), "speed": {}, "target": args.target}
     print(f"device: {device}; preset {args.preset}; {len(rows):,} train rows, {len(test)} test rows", flush=True)
 
-    for name in ("seed", "fast"):  # part 1
-        recipe, clock, power = train.RECIPES[name], train.Stopwatch(args.warmup), Power()
+    for name in ("seed", "fast"):  # part 1; no wandb (it may not be installed, and it is not the work)
+        recipe = dataclasses.replace(train.RECIPES[name], report_to="none")
+        clock, power = train.Stopwatch(args.warmup), Power()
         with tempfile.TemporaryDirectory() as tmp:
-            train.train(rows, test[:8], tok, tmp, preset=args.preset, recipe=name, max_steps=args.warmup + args.steps,
-                        callbacks=[clock, power], final_eval=False)
+            train.train(rows, test[:8], tok, tmp, preset=args.preset, recipe=recipe, max_steps=args.warmup + args.steps,
+                        callbacks=[clock, power], final_eval=False, checkpoints=False)
         samples = args.steps * recipe.batch_size / clock.seconds
         result["speed"][name] = {"batch": recipe.batch_size, "precision": train.choose_precision(recipe)[0],
                                  "samples_per_second": round(samples, 2),
@@ -119,7 +123,8 @@ def main(argv=None) -> dict:
     target = Target(test, tok, args.target)  # part 2
     with tempfile.TemporaryDirectory() as tmp:
         run = train.train(rows, test, tok, tmp, preset=args.preset, recipe="fast", max_minutes=args.max_minutes,
-                          max_steps=args.max_steps, eval_steps=args.eval_steps, callbacks=[target], final_eval=False)
+                          max_steps=args.max_steps, eval_steps=args.eval_steps, callbacks=[target], final_eval=False,
+                          checkpoints=False)
     result["to_target"] = {"reached": target.reached, "steps": run["steps"], "curve": target.curve,
                            "eval_seconds": round(target.eval_seconds, 1)}
 

@@ -5,7 +5,7 @@
     python benchmarks/style_effect.py --n 32
 
 For each style (`generate --style jsfakes|bach`), `n` constrained samples from the model (seed 0,
-the CLI's defaults otherwise: temperature 1, top-p 0.95), their pitch-class and note-length
+temperature 1, top-p 0.95; the model also picks which voice starts), their pitch-class and note-length
 distances (the yardstick's) from the JS-Fakes test split and from the Bach test split. The tag
 works when each style's samples are closer to their own split than the other style's samples are.
 """

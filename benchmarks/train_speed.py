@@ -11,6 +11,7 @@ each, and their ratio. Timing starts after --warmup steps (start-up, compilation
 """
 
 import argparse
+import dataclasses
 import platform
 import tempfile
 
@@ -43,12 +44,12 @@ def main() -> None:
         for precision in args.precisions:
             chosen = train.choose_precision(recipe, precision)[0]
             clock = train.Stopwatch(args.warmup)
-            with tempfile.TemporaryDirectory() as out:
-                train.train(rows, test, tok, out, preset=args.preset, recipe=name, max_steps=args.warmup + args.steps,
-                            compile=args.compile and name != "seed", callbacks=[clock], final_eval=False,
-                            precision=precision)
+            with tempfile.TemporaryDirectory() as out:  # no wandb: it is not the work being timed
+                train.train(rows, test, tok, out, preset=args.preset, recipe=dataclasses.replace(recipe, report_to="none"),
+                            max_steps=args.warmup + args.steps, compile=args.compile and name != "seed",
+                            callbacks=[clock], final_eval=False, precision=precision, checkpoints=False)
             seconds = clock.seconds
-            speed[name, chosen] = samples = args.steps * recipe.batch_size / seconds
+            speed[name, f"{chosen} ({precision})" if precision == "auto" else chosen] = samples = args.steps * recipe.batch_size / seconds
             print(f"  -> {name} recipe, {chosen}: {samples:.1f} samples/s", flush=True)
     print("\n| recipe | batch | precision | samples/s | real tokens/s |\n|---|---|---|---|---|")
     for (name, chosen), samples in speed.items():

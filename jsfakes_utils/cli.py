@@ -306,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=4, help="how many pieces (default: %(default)s)")
     p.add_argument("--free", action="store_true", help="turn constrained decoding off (pieces may be invalid)")
     p.add_argument("--voice-leading", type=float, default=0.0, metavar="STRENGTH",
-                   help="cost (nats) of each crossing or parallel fifth/octave a note would add; 0 = off, inf = avoid "
+                   help="cost (nats) of each voice-leading fault (crossing, spacing, parallel or hidden fifth/octave) "
+                        "a note would add; 0 = off, inf = avoid "
                         "whenever possible (default: %(default)s)")
     p.add_argument("--best-of", type=int, default=1, metavar="N",
                    help="draw N candidates per piece and keep the likeliest with the fewest faults (default: %(default)s)")

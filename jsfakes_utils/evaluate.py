@@ -180,7 +180,7 @@ def diversity(samples: Sequence[str]) -> tuple[float, float]:
 
 
 def voice_leading(tokens: mmm.Tokens) -> dict[str, int]:
-    """Crossings and parallel fifths / octaves in one piece: `counterpoint.count`."""
+    """Every kind of voice-leading fault in one piece (`counterpoint.KINDS`): `counterpoint.count`."""
     return counterpoint.count(tokens)
 
 

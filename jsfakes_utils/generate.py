@@ -110,15 +110,15 @@ class Settings:
     seed: int = 0  # same settings + same seed = same pieces
     n: int = 1  # how many pieces
     constrained: bool = True  # only words that keep the piece valid (Grammar): every piece is valid
-    voice_leading: float = 0.0  # nats each crossing / parallel fifth or octave a note adds costs it; 0 = off
+    voice_leading: float = 0.0  # nats each voice-leading fault a note adds costs it (counterpoint.KINDS); 0 = off
     best_of: int = 1  # candidates drawn per piece, the best kept (rerank); 1 = no reranking
     bpm: float = 100.0  # tempo of the audio and the MIDI file
-    instruments: tuple | None = None  # a GM instrument (name or program) per voice; None: each voice's INST
+    instruments: tuple | dict | None = None  # GM instrument (name or program) per voice, or {voice: one}; None: INSTs
 
     def __post_init__(self):
         if not (isinstance(self.bpm, (int, float)) and np.isfinite(self.bpm) and self.bpm > 0):
             raise ValueError(f"bpm must be a positive number, got {self.bpm!r}")
-        if self.instruments is not None:
+        if self.instruments is not None and not isinstance(self.instruments, dict):  # {voice: instrument} stays
             object.__setattr__(self, "instruments", tuple(self.instruments))
 
     def prompt(self, tokenizer=None) -> str:
@@ -347,10 +347,12 @@ class VoiceLeading:
 
     MMM writes a piece voice by voice, so when a note is chosen the voices written before it are
     known at every sixteenth. Before a NOTE_ON it scores each candidate pitch, and before the
-    TIME_DELTA that holds the note each candidate length, by how many crossings and parallel
-    fifths / octaves it would add (`counterpoint.faults` on the grid with the candidate in it:
-    exactly what the yardstick counts); each fault costs `strength` (in logits, i.e. nats; `inf`
-    forbids). Model-agnostic like `Guide`: `advance` hears the chosen ids, `penalty` says the cost.
+    TIME_DELTA that holds the note each candidate length, by how many faults it would add —
+    crossings, spacing, parallel and hidden fifths / octaves (`counterpoint.faults` on the grid
+    with the candidate in it: exactly what the yardstick counts); each fault costs `strength` (in
+    logits, i.e. nats; `inf` forbids). Model-agnostic like `Guide`: `advance` hears the chosen
+    ids, `penalty` says the cost. Made for constrained decoding, where every note is a NOTE_ON,
+    one TIME_DELTA and its NOTE_OFF; free rows with chords are followed only approximately.
     """
 
     def __init__(self, vocab: Sequence[str | None], prompt_words: Sequence[str], n: int, strength: float,
@@ -500,7 +502,7 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
     temperature: 0 = greedy (the same row every time); <1 calmer, >1 wilder.
     top_k / top_p: sample among the k likeliest words / the smallest set holding p of the mass.
     constrained: only words that keep the piece valid (`Grammar`): every row is a valid piece.
-    voice_leading: how much each crossing or parallel fifth / octave a note would add costs it, in
+    voice_leading: how much each voice-leading fault (`counterpoint.KINDS`) a note would add costs it, in
         nats (`VoiceLeading`; 0 = off, the rows are then exactly those without it; inf = forbidden).
     best_of: draw this many candidates per piece and keep the best by `rerank` (1 = no reranking).
     """
@@ -545,8 +547,8 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
 def log_likelihoods(model, tokenizer, rows: Sequence[str], batch_size: int = 32) -> np.ndarray:
     """Each row's mean ln P(word | the words before it), every word after its first: how likely
     the model itself finds the piece, whatever steered the sampling (nats per word)."""
-    if tokenizer is None:  # an n-gram
-        return np.array([model.token_log_probs(r).mean() for r in rows])
+    if tokenizer is None:  # an n-gram; a row of one word has nothing to score: -inf, never preferred
+        return np.array([model.token_log_probs(r).mean() if len(mmm.words(r)) > 1 else -np.inf for r in rows])
     out = []
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     model.eval()

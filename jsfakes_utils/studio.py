@@ -166,7 +166,7 @@ class Studio:
         self.temperature = w.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description="temperature",
                                          style=wide)
         self.top_p = w.FloatSlider(value=0.95, min=0.05, max=1.0, step=0.05, description="top-p", style=wide)
-        # what each crossing or parallel fifth / octave a note would add costs it (0 = off)
+        # what each voice-leading fault a note would add costs it, in nats (0 = off)
         self.voice_leading = w.FloatSlider(value=0.0, min=0.0, max=5.0, step=0.5, description="voice leading",
                                            style=wide)
         self.seed = w.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed", style=wide)

@@ -156,6 +156,8 @@ class Stopwatch(TrainerCallback):
 
     @property
     def seconds(self) -> float:
+        if self.start is None:
+            raise ValueError(f"training ended before step {self.warmup}: nothing was timed")
         return self.end - self.start
 
 
@@ -253,9 +255,11 @@ def choose_precision(recipe: Recipe, precision: str = "auto", gpu: bool | None =
     if precision == "fp32":
         return "fp32", "asked for"
     if gpu:
-        if precision == "bf16" or (recipe.fast_kernels and torch.cuda.is_bf16_supported()):
-            return "bf16", "asked for" if precision == "bf16" else "this GPU supports it"
-        return ("fp16", "this GPU lacks bf16") if recipe.fast_kernels else ("fp32", "the recipe's")
+        if precision == "bf16":
+            return "bf16", "asked for"
+        if recipe.pad_to_max:  # the seed recipe, as the seed ran it
+            return "fp32", "the recipe's"
+        return ("bf16", "this GPU supports it") if torch.cuda.is_bf16_supported() else ("fp16", "this GPU lacks bf16")
     if precision == "bf16":
         return "bf16", "asked for" + ("" if cpu_has_bf16() else ": this CPU emulates it, expect it to be slow")
     if recipe.pad_to_max:  # the seed recipe, as the seed ran it
@@ -300,7 +304,8 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
           max_minutes: float | None = None, max_steps: int = -1, epochs: float | None = None,
           resume: bool = False, local_files_only: bool = True, compile: bool = False,
           callbacks: Sequence[TrainerCallback] = (), final_eval: bool = True,
-          eval_steps: int | None = None, transpose: int = 0, precision: str = "auto") -> dict:
+          eval_steps: int | None = None, transpose: int = 0, precision: str = "auto",
+          checkpoints: bool = True) -> dict:
     """Train (or fine-tune) a GPT-2; save it with its tokenizer in out/model; return the results.
 
     init: a checkpoint (folder, or hub id when local_files_only=False) to start from instead of a
@@ -310,6 +315,7 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
     transpose: also train on copies moved by ±1 … ±transpose semitones (each voice kept within its
         range in the training rows, every word known to the tokenizer).
     precision: "auto" (see the module docstring), "fp32" or "bf16"; the choice is printed.
+    checkpoints: False writes none along the way (benchmarks; a time budget still saves at its end).
     """
     r = RECIPES[recipe] if isinstance(recipe, str) else recipe
     r = dataclasses.replace(r, eval_steps=eval_steps) if eval_steps else r
@@ -334,7 +340,7 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
     chosen, why = choose_precision(r, precision)
     print(f"precision: {chosen} ({why}){', fp32 master weights' if chosen != 'fp32' else ''}")
     args = training_arguments(r, out, max_steps=max_steps, epochs=epochs, precision=precision,
-                              torch_compile=compile)
+                              torch_compile=compile, **({} if checkpoints else {"save_strategy": "no"}))
     trainer = Trainer(model=net, args=args, train_dataset=train_data, eval_dataset=test_data,
                       data_collator=collator(tokenizer), processing_class=tokenizer,
                       callbacks=[Budget(max_minutes), *callbacks])

@@ -167,6 +167,7 @@ def test_precision_is_detected_from_the_cpu_flags(tmp_path, monkeypatch):
     assert train.cpu_has_bf16(with_bf16) and not train.cpu_has_bf16(without)
     assert not train.cpu_has_bf16(tmp_path / "missing")  # not Linux: no evidence, fp32
     cpu, seed = train.RECIPES["cpu"], train.RECIPES["seed"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the CPU branch, on any machine
     monkeypatch.setattr(train, "cpu_has_bf16", lambda: True)
     assert train.choose_precision(cpu, gpu=False)[0] == "bf16"
     assert train.choose_precision(seed, gpu=False)[0] == "fp32"  # the seed's recipe as the seed ran it

@@ -48,8 +48,8 @@ def main() -> None:
                 train.train(rows, test, tok, out, preset=args.preset, recipe=dataclasses.replace(recipe, report_to="none"),
                             max_steps=args.warmup + args.steps, compile=args.compile and name != "seed",
                             callbacks=[clock], final_eval=False, precision=precision, checkpoints=False)
-            seconds = clock.seconds
-            speed[name, f"{chosen} ({precision})" if precision == "auto" else chosen] = samples = args.steps * recipe.batch_size / seconds
+            label = f"{chosen} ({precision})" if precision == "auto" else chosen  # auto and fp32 may coincide
+            speed[name, label] = samples = args.steps * recipe.batch_size / clock.seconds
             print(f"  -> {name} recipe, {chosen}: {samples:.1f} samples/s", flush=True)
     print("\n| recipe | batch | precision | samples/s | real tokens/s |\n|---|---|---|---|---|")
     for (name, chosen), samples in speed.items():

@@ -24,6 +24,7 @@ the same whatever the batch size or padding.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -237,6 +238,7 @@ PRECISIONS = ("auto", "fp32", "bf16")
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags of native bf16 arithmetic
 
 
+@functools.cache  # the flags do not change while we run; every training run asks
 def cpu_has_bf16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
     """True when the CPU does bf16 arithmetic natively (AVX-512 BF16 or AMX), read from its flags."""
     try:

@@ -30,6 +30,24 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
                    help="music21 source only: convert just the first N chorales (quick runs)")
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _style_times(text: str) -> tuple[str, int]:
+    """"bach=2" -> ("bach", 2): a style name and a whole number >= 1."""
+    style, _, times = text.partition("=")
+    if not times.isdigit() or int(times) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not STYLE=K with K a whole number >= 1, e.g. bach=2")
+    return style, int(times)
+
+
 def _build(args, out) -> data.Rows:
     return data.build(args.source, args.data_dir, out, shuffle=not args.fixed_order, seed=args.seed,
                       limit=args.limit)
@@ -143,7 +161,7 @@ def _generator(name: str, online: bool = False):
 
 
 def cmd_generate(args) -> int:
-    from . import audio, studio
+    from . import studio
 
     net, tok = _generator(args.model, args.online)
     has_data = (Path(args.data) / "train.txt").is_file() and (Path(args.data) / "test.txt").is_file()
@@ -155,11 +173,9 @@ def cmd_generate(args) -> int:
                                  constrained=not args.free, voice_leading=args.voice_leading, best_of=args.best_of,
                                  bpm=args.bpm, instruments=instruments)
     result = studio.generate_and_play(net, tok, settings, reference=reference, out=args.out,
-                                      sine=True if args.sine else None)
+                                      sine=True if args.sine else None,
+                                      formats=studio.SAVED + ("musicxml",) * args.musicxml)
     for k, piece in enumerate(result.pieces, 1):
-        if args.musicxml:
-            piece.files["musicxml"] = audio.write_musicxml(piece.sequence, Path(args.out) / f"piece-{k}.musicxml",
-                                                           instruments)
         print(f"piece-{k}: {piece.summary()}\n  wrote {', '.join(str(p) for p in piece.files.values())}")
     print(f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s, audio included")
     label = f"{Path(args.model).name}{'' if args.free else ', constrained'}"
@@ -231,16 +247,25 @@ def cmd_train(args) -> int:
     tok = tokenizer.load_tokenizer(Path(args.init) if args.init and Path(args.init).is_dir()
                                    else Path(args.data) / "tokenizer")
     print(f"{len(train_rows):,} training rows, {len(test_rows):,} test rows; preset {args.preset} "
-          f"({model.PRESETS[args.preset]}), recipe {args.recipe} ({train.RECIPES[args.recipe]})")
+          f"({model.PRESETS[args.preset]}), recipe {args.recipe} ({train.RECIPES[args.recipe]})"
+          f"{f', learning rate {args.learning_rate:g}' if args.learning_rate else ''}")
     results = train.train(train_rows, test_rows, tok, args.out, preset=args.preset, recipe=args.recipe,
                           init=args.init, max_minutes=args.max_minutes, max_steps=args.max_steps,
                           epochs=args.epochs, resume=args.resume, local_files_only=not args.online,
                           compile=args.compile, transpose=args.transpose, eval_steps=args.eval_steps,
-                          precision=args.precision)
+                          precision=args.precision, learning_rate=args.learning_rate,
+                          oversample=dict(args.oversample))
     print(f"{results['steps']} steps in {results['train_seconds']:.0f} s; {results['parameters']:,} parameters")
     print(f"eval_loss (the Trainer's, as the seed reported) {results['eval_loss']:.4f}; "
           f"test loss (mean over all test tokens) {results['test_loss']:.4f}; the seed: {train.SEED_EVAL_LOSS}")
     print(f"model and tokenizer in {results['model']}")
+    return 0
+
+
+def cmd_convert(args) -> int:
+    from . import model
+
+    print(f"wrote {model.convert(args.folder)}: the folder now loads without unpickling anything")
     return 0
 
 
@@ -305,11 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed: same options, same pieces (default: %(default)s)")
     p.add_argument("--n", type=int, default=4, help="how many pieces (default: %(default)s)")
     p.add_argument("--free", action="store_true", help="turn constrained decoding off (pieces may be invalid)")
-    p.add_argument("--voice-leading", type=float, default=0.0, metavar="STRENGTH",
+    p.add_argument("--voice-leading", type=float, default=generate.Settings.voice_leading, metavar="STRENGTH",
                    help="cost (nats) of each voice-leading fault (crossing, spacing, parallel or hidden fifth/octave) "
                         "a note would add; 0 = off, inf = avoid "
                         "whenever possible (default: %(default)s)")
-    p.add_argument("--best-of", type=int, default=1, metavar="N",
+    p.add_argument("--best-of", type=int, default=generate.Settings.best_of, metavar="N",
                    help="draw N candidates per piece and keep the likeliest with the fewest faults (default: %(default)s)")
     p.add_argument("--instruments", default=None,
                    help="an instrument per voice S,A,T,B: names (choir, strings, church organ, …) or GM "
@@ -374,6 +399,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="time budget: stop (with a checkpoint) after this many minutes of training")
     p.add_argument("--eval-steps", type=int, default=None,
                    help="evaluate, checkpoint and log every N steps (default: the recipe's)")
+    p.add_argument("--learning-rate", type=_positive_float, default=None,
+                   help="peak learning rate instead of the recipe's (lower it to fine-tune an --init model)")
+    p.add_argument("--oversample", type=_style_times, action="append", default=[], metavar="STYLE=K",
+                   help="repeat that style's training rows K times, e.g. bach=2 (may be given again)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (GPUs; slow to start)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
@@ -381,6 +410,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transpose", type=int, default=0,
                    help="augment: also train on rows moved by up to ±N semitones, voices kept in range (default: 0)")
     p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("convert", help="rewrite a model folder's pickle checkpoint as safetensors",
+                       description="Models load from safetensors only: a pickle (.bin, .pt) can run any code "
+                                   "when it is loaded. Convert a folder you trust once, then it loads.")
+    p.add_argument("folder", help="a model folder with config.json and a pickle checkpoint (pytorch_model.bin)")
+    p.set_defaults(run=cmd_convert)
     return parser
 
 

@@ -8,8 +8,10 @@ pitch it sounds at every step (-1: silent) and where its notes start.
   unison is no crossing).
 - A *spacing* fault likewise: more than an octave between soprano and alto, or alto and tenor.
 - A *parallel* is two successive sounding pairs of notes of two voices (taken where either voice
-  strikes a note) in which both voices move the same way and both intervals are fifths (or both
-  octaves or unisons), compound intervals included; faults at bar lines count like any other.
+  strikes a note) in which both voices move and both intervals are fifths (or both octaves or
+  unisons), compound intervals included. Contrary motion counts too (a fifth to a twelfth, an octave
+  to a double octave): the ear hears the same consecutive fifths. Faults at bar lines count like
+  any other.
 - A *hidden* fifth or octave: soprano and bass move the same way into a fifth (or an octave) from
   another interval, the soprano by a leap (more than a whole tone).
 
@@ -74,12 +76,12 @@ def faults(pitch: np.ndarray, onset: np.ndarray, voice: int | None = None) -> di
         a, b = pitch[..., i, :], pitch[..., j, :]
         a0, b0 = np.take_along_axis(a, prev.clip(0), -1), np.take_along_axis(b, prev.clip(0), -1)
         da, db = a - a0, b - b0
-        moved = both & (prev >= 0) & (da != 0) & (db != 0) & (np.sign(da) == np.sign(db))
+        moved = both & (prev >= 0) & (da != 0) & (db != 0)  # both voices move: similar or contrary
         now, then = np.abs(a - b) % 12, np.abs(a0 - b0) % 12
         fifths = fifths + (moved & (now == 7) & (then == 7)).sum(-1)
         octaves = octaves + (moved & (now == 0) & (then == 0)).sum(-1)
-        if (i, j) == (0, 3):  # the outer voices
-            leap = moved & (np.abs(da) > 2)
+        if (i, j) == (0, 3):  # the outer voices, moving the same way
+            leap = moved & (np.sign(da) == np.sign(db)) & (np.abs(da) > 2)
             hidden_fifths = hidden_fifths + (leap & (now == 7) & (then != 7)).sum(-1)
             hidden_octaves = hidden_octaves + (leap & (now == 0) & (then != 0)).sum(-1)
     counts["parallel fifths"], counts["parallel octaves"] = np.asarray(fifths), np.asarray(octaves)

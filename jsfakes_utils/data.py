@@ -23,8 +23,11 @@ import dataclasses
 import hashlib
 import json
 import random
+import shutil
+import tempfile
 import time
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import note_seq
@@ -147,23 +150,54 @@ def folder_digest(folder: str | Path, pattern: str = "midi/*.mid") -> str:
 
 
 def github_folder(url: str = GITHUB_URL, digest: str = GITHUB_MIDI_DIGEST) -> Path:
-    """A JS-Fakes folder downloaded from GitHub (once) and checked against `digest`."""
+    """A JS-Fakes folder downloaded from GitHub (once) and checked against `digest`.
+
+    The archive is unpacked into a scratch folder and checked there; only files that match the
+    digest are moved into the cache, so a tampered or damaged download leaves nothing behind.
+    """
     archive = download.fetch(url)
     folder = config.cache_dir() / f"js-fakes-{download.sha256_of(archive)[:12]}"
     if not (folder / "midi").is_dir():
-        with zipfile.ZipFile(archive) as zf:
-            for member in zf.infolist():
-                parts = Path(member.filename).parts[1:]  # drop the archive's top folder
-                if member.is_dir() or not parts or parts[0] not in ("midi", "jsf-extended", "metadata"):
-                    continue
-                target = folder.joinpath(*parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(zf.read(member))
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=folder.parent))
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                safe_extract(zf, scratch, keep=("midi", "jsf-extended", "metadata"))
+            _check_digest(scratch, digest, url, archive)
+            shutil.rmtree(folder, ignore_errors=True)
+            scratch.rename(folder)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    _check_digest(folder, digest, url, folder)
+    return folder
+
+
+def _check_digest(folder: Path, digest: str, url: str, what) -> None:
     got = folder_digest(folder)
     if got != digest:
         raise ValueError(f"the JS-Fakes files from {url} do not match the expected digest "
-                         f"({got} != {digest}); delete {folder} and the download to retry")
-    return folder
+                         f"({got} != {digest}); delete {what} to retry")
+
+
+def safe_extract(zf: zipfile.ZipFile, target: Path, keep: Sequence[str]) -> None:
+    """Unpack the members under the archive's top folder's `keep` folders into `target`.
+
+    Every member is checked before anything is written: an absolute path, a `..`, or a link is
+    refused with a ValueError naming it, so nothing lands outside `target`.
+    """
+    chosen = []
+    for member in zf.infolist():
+        path = Path(member.filename)
+        is_link = (member.external_attr >> 16) & 0o170000 == 0o120000
+        if path.is_absolute() or member.filename.startswith(("/", "\\")) or ".." in path.parts or is_link:
+            raise ValueError(f"the archive member {member.filename!r} is unsafe (an absolute path, a '..' or "
+                             f"a link): nothing was unpacked")
+        parts = path.parts[1:]  # drop the archive's top folder
+        if not member.is_dir() and parts and parts[0] in keep:
+            chosen.append((member, target.joinpath(*parts)))
+    for member, out in chosen:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(zf.read(member))
 
 
 def hub_rows(url: str = HUB_URL) -> Rows:

@@ -412,13 +412,14 @@ class _Lines:
         self.voice, self.bar, self.cursor, self.in_bar = None, -1, 0, False
         self.note, self.start, self.timed = None, 0, False  # sounding pitch, its step, its length known
         self.total = 0  # faults of the grid so far
+        self._mine = None  # faults the pen's voice takes part in, on the grid as it is (a cache)
 
     def hear(self, parsed, voice_of) -> None:
         kind, value = parsed if parsed else (None, None)
         if kind == "TRACK_START" or kind == "TRACK_END":
-            self.voice, self.bar, self.note = None, -1, None
+            self.voice, self.bar, self.note, self._mine = None, -1, None, None
         elif kind == "INST":
-            self.voice = voice_of.get(value)
+            self.voice, self._mine = voice_of.get(value), None
         elif kind == "BAR_START":
             self.bar, self.cursor, self.note = self.bar + 1, 0, None
             self.in_bar = self.voice is not None and self.bar < self.pitch.shape[1] // mmm.STEPS_PER_BAR
@@ -443,12 +444,19 @@ class _Lines:
     def _faults(self, pitch, onset):
         return sum(counterpoint.faults(pitch, onset, self.voice).values())  # only what this voice touches
 
+    def mine(self) -> int:
+        """The faults the pen's voice takes part in, on the grid as it is now."""
+        if self._mine is None:
+            self._mine = int(self._faults(self.pitch, self.onset))
+        return self._mine
+
     def _write(self, start: int, end: int) -> None:
         alone = not self.others()  # the first voice written cannot make a fault
-        before = 0 if alone else self._faults(self.pitch, self.onset)
+        before = 0 if alone else self.mine()
         self.pitch[self.voice, start:end] = self.note
         self.onset[self.voice, start] = True
-        self.total += 0 if alone else int(self._faults(self.pitch, self.onset) - before)
+        self._mine = None
+        self.total += 0 if alone else self.mine() - before
 
     def added_by(self, pitches: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Faults each candidate note (pitch, length from the pen) would add, all in one call."""
@@ -459,7 +467,7 @@ class _Lines:
         inside = (steps >= start) & (steps < start + lengths[:, None])  # (C, steps)
         pitch[:, self.voice] = np.where(inside, pitches[:, None], pitch[:, self.voice])
         onset[:, self.voice, start] = True
-        return self._faults(pitch, onset) - self._faults(self.pitch, self.onset)
+        return self._faults(pitch, onset) - self.mine()
 
 
 class VoiceLeadingLogits(LogitsProcessor):

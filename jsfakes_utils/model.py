@@ -68,34 +68,120 @@ def build_model(preset: str | Preset, tokenizer, seed: int = 0) -> GPT2LMHeadMod
     return GPT2LMHeadModel(config)
 
 
-def load(name: str | Path, local_files_only: bool = True):
+PICKLES = ("*.bin", "*.pt", "*.pth", "*.ckpt")  # checkpoints that run code when unpickled
+NOT_WEIGHTS = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "scaler.pt")  # Trainer's
+
+
+def load(name: str | Path, local_files_only: bool = True, trust_pickle: bool = False):
     """(model in eval mode, tokenizer) of a causal LM: a folder (e.g. `BUNDLED`, or one written by
-    `train`), or a hub id with local_files_only=False. A missing model is a one-line ValueError."""
+    `train`), or a hub id with local_files_only=False. The one loader: see `load_weights`; a
+    tokenizer with more words than the model has embeddings is refused too."""
     from transformers import AutoTokenizer
 
-    tokenizer = _from_pretrained(AutoTokenizer, name, local_files_only)
-    return load_weights(name, local_files_only).eval(), tokenizer
+    net = load_weights(name, local_files_only, trust_pickle)
+    tokenizer = _from_pretrained(AutoTokenizer, name, local_files_only, "tokenizer")
+    if len(tokenizer) > net.config.vocab_size:
+        raise ValueError(f"{str(name)!r}: its tokenizer has {len(tokenizer)} words but the model only "
+                         f"{net.config.vocab_size} embeddings, so they were not trained together")
+    return net.eval(), tokenizer
 
 
-def load_weights(name: str | Path, local_files_only: bool = True):
-    """Only the causal LM of a folder or hub id (a checkpoint need not hold a tokenizer)."""
+def load_weights(name: str | Path, local_files_only: bool = True, trust_pickle: bool = False):
+    """Only the causal LM of a folder or hub id (a checkpoint need not hold a tokenizer).
+
+    Weights come from safetensors files only, unless `trust_pickle` (a pickle can run any code
+    when loaded). A model is never returned with weights the checkpoint did not hold: missing,
+    unexpected or misshapen weights, a corrupt file, a folder that is missing, empty or holds
+    another kind of model are each refused with a one-line ValueError.
+    """
     from transformers import AutoModelForCausalLM
 
-    return _from_pretrained(AutoModelForCausalLM, name, local_files_only)
+    if Path(name).exists() or not _looks_like_hub_id(str(name)):
+        _check_folder(Path(name), trust_pickle)
+    net, info = _from_pretrained(AutoModelForCausalLM, name, local_files_only, "causal LM",
+                                 output_loading_info=True, use_safetensors=None if trust_pickle else True,
+                                 trust_remote_code=False, ignore_mismatched_sizes=True)  # reported, then refused
+    for kind in ("missing_keys", "unexpected_keys", "mismatched_keys"):
+        keys = sorted(info.get(kind) or [], key=str)
+        if keys:
+            raise ValueError(f"cannot load a causal LM {str(name)!r}: its checkpoint does not fit the model, "
+                             f"{len(keys)} {kind.replace('_', ' ')} (e.g. {keys[0]})")
+    return net
 
 
-def _from_pretrained(auto_class, name: str | Path, local_files_only: bool):
+def _looks_like_hub_id(name: str) -> bool:
+    parts = name.split("/")
+    return 1 <= len(parts) <= 2 and all(parts) and not name.startswith((".", "~"))
+
+
+def _check_folder(folder: Path, trust_pickle: bool) -> None:
+    """One sentence for each way a local folder cannot be a safe causal LM checkpoint."""
+    import json
+
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    where = f"{str(folder)!r}"
+    if not folder.exists():
+        raise ValueError(f"cannot load a causal LM {where}: there is no such folder")
+    if not folder.is_dir():
+        raise ValueError(f"cannot load a causal LM {where}: it is a file; give the folder that holds "
+                         f"config.json and model.safetensors")
+    if not any(folder.iterdir()):
+        raise ValueError(f"cannot load a causal LM {where}: the folder is empty")
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except FileNotFoundError:
+        raise ValueError(f"cannot load a causal LM {where}: it has no config.json, so it is no model folder "
+                         f"(`jsfakes train` writes one into OUT/model)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot load a causal LM {where}: its config.json is not valid JSON ({error})") from None
+    kind = config.get("model_type") if isinstance(config, dict) else None
+    if kind not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        raise ValueError(f"cannot load a causal LM {where}: its config.json describes "
+                         f"{'a ' + repr(kind) + ' model' if kind else 'no model type'}, not a causal language model")
+    safe = sorted(folder.glob("*.safetensors"))
+    pickles = sorted(p.name for pattern in PICKLES for p in folder.glob(pattern) if p.name not in NOT_WEIGHTS)
+    if not safe and not pickles:
+        raise ValueError(f"cannot load a causal LM {where}: it holds no weights (model.safetensors)")
+    if not safe and not trust_pickle:
+        raise ValueError(
+            f"cannot load a causal LM {where}: it holds only a pickle checkpoint ({pickles[0]}), which can run "
+            f"code when loaded; if you trust its maker, convert it once with `jsfakes convert {folder}`")
+    from safetensors import SafetensorError, safe_open
+
+    for file in safe:
+        try:
+            with safe_open(str(file), "pt") as weights:
+                for key in weights.keys():
+                    weights.get_slice(key)
+        except (SafetensorError, OSError, ValueError) as error:
+            raise ValueError(f"cannot load a causal LM {where}: {file.name} is corrupt or truncated "
+                             f"({str(error).splitlines()[0]})") from None
+
+
+def convert(folder: str | Path) -> Path:
+    """Rewrite a trusted folder's pickle checkpoint as model.safetensors (what `load` reads)."""
+    net = load_weights(folder, trust_pickle=True)
+    net.save_pretrained(str(folder), safe_serialization=True)
+    return Path(folder) / "model.safetensors"
+
+
+def _from_pretrained(auto_class, name: str | Path, local_files_only: bool, what: str, **kwargs):
     from transformers.utils import logging
 
-    shown = logging.is_progress_bar_enabled()
+    shown, verbosity = logging.is_progress_bar_enabled(), logging.get_verbosity()
     if Path(name).is_dir():  # a local folder loads in a blink: no "Loading weights" bar
         logging.disable_progress_bar()
+    logging.set_verbosity_error()  # no load report: what it would say becomes our one sentence
     try:
-        return auto_class.from_pretrained(str(name), local_files_only=local_files_only)
-    except OSError as error:
-        where = "locally (pass local_files_only=False, or --online, to download)" if local_files_only else ""
-        raise ValueError(f"cannot load a causal LM {str(name)!r} {where}: {str(error).splitlines()[0]}") from None
+        return auto_class.from_pretrained(str(name), local_files_only=local_files_only, **kwargs)
+    except (OSError, ValueError, RuntimeError, KeyError) as error:
+        where = " locally (pass local_files_only=False, or --online, to download)" \
+            if local_files_only and not Path(name).exists() else ""
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ValueError(f"cannot load a {what} {str(name)!r}{where}: {first}") from None
     finally:
+        logging.set_verbosity(verbosity)
         if shown:
             logging.enable_progress_bar()
 

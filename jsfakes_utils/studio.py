@@ -3,8 +3,9 @@
 Introduced in notebook 05. `generate_and_play` is the whole path as one plain function (what the
 CLI and CI call); `Studio` puts ipywidgets controls in front of it, in two tabs:
 
-    "Audio generation": style, voice, first note, BPM, temperature, top-p, seed, pieces, constrained,
-                        an instrument per voice -> Generate -> player, piano roll, evaluation, downloads
+    "Audio generation": style, voice, first note, BPM, temperature, top-p, voice leading, best of,
+                        seed, pieces, constrained, an instrument per voice -> Generate ->
+                        player, piano roll, evaluation, downloads
     "Tokens":           the generated words, a bar per line, with the validity report
 
 Only core ipywidgets are used (7.7 as on Colab, 8.x as in JupyterLab).
@@ -27,6 +28,8 @@ from . import audio, evaluate, generate, mmm, plots
 from . import model as models
 
 BPM_RANGE = (40, 200)  # the studio's BPM slider
+FORMATS = ("txt", "mid", "wav", "png", "musicxml")  # what a piece can be saved as
+SAVED = ("txt", "mid", "wav", "png")  # what `export` writes unless told otherwise
 
 
 @functools.cache
@@ -73,13 +76,15 @@ class Result:
 
 
 def generate_and_play(model=None, tokenizer=None, settings: generate.Settings | None = None, reference=None,
-                      out: str | Path | None = None, sine: bool | None = None, **choices) -> Result:
+                      out: str | Path | None = None, sine: bool | None = None, formats=SAVED,
+                      **choices) -> Result:
     """Generate chorales, decode them at the BPM, synthesize them, score them, maybe save them.
 
     model, tokenizer: a causal LM and its tokenizer, or an `ngram.NGram` (tokenizer None);
         default: the bundled model. settings: a `generate.Settings`; choices: any of its fields
         by name (`generate_and_play(voice="alto", bpm=90)`), over `settings` when both are given.
-    reference: an `evaluate.Reference`, for novelty. out: a folder to write piece-K.{txt,mid,wav,png} into.
+    reference: an `evaluate.Reference`, for novelty. out: a folder to write piece-K.{txt,mid,wav,png}
+        into (`formats`: which of `FORMATS`).
     """
     settings = dataclasses.replace(settings or generate.Settings(), **choices)
     if model is None:
@@ -96,7 +101,7 @@ def generate_and_play(model=None, tokenizer=None, settings: generate.Settings | 
         if verdicts is not None:
             piece.novelty, piece.bars_seen = verdicts.loc[k, "verdict"], verdicts.loc[k, "bars seen in training"]
         if out is not None:
-            piece.files = export(piece, out, f"piece-{k + 1}", instruments)
+            piece.files = export(piece, out, f"piece-{k + 1}", instruments, formats)
         pieces.append(piece)
     return Result(pieces, bpm, time.perf_counter() - started)
 
@@ -108,26 +113,49 @@ def to_piece(row: mmm.Tokens, bpm: float, instruments=None, sine: bool | None = 
     return Piece(tokens, mmm.validate(tokens), sequence, audio.synthesize(sequence, instruments=instruments, sine=sine))
 
 
-def export(piece: Piece, out: str | Path, name: str, instruments=None) -> dict[str, Path]:
-    """Write name.txt (tokens), name.mid (tempo = the BPM), name.wav and name.png into `out`."""
+def piece_bytes(piece: Piece, kind: str, instruments=None, title: str | None = None) -> bytes:
+    """The piece as a file's bytes, `kind` one of FORMATS: tokens (txt), MIDI (tempo = the BPM),
+    WAV, the piano roll (png) or a MusicXML score. The one place a piece becomes a file."""
+    if kind == "txt":
+        return (piece.tokens + "\n").encode()
+    if kind == "mid":
+        return audio.midi_bytes(piece.sequence, instruments)
+    if kind == "wav":
+        return audio.wav_bytes(piece.audio)
+    if kind == "png":
+        title = title or f"{piece.sequence.tempos[0].qpm:g} BPM"
+        return plots.save_piano_roll(piece.sequence, io.BytesIO(), title=title).getvalue()
+    if kind == "musicxml":
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            return audio.write_musicxml(piece.sequence, Path(tmp) / "piece.musicxml", instruments).read_bytes()
+    raise ValueError(f"unknown format {kind!r}: choose from {', '.join(FORMATS)}")
+
+
+def export(piece: Piece, out: str | Path, name: str, instruments=None, formats=SAVED) -> dict[str, Path]:
+    """Write name.txt, name.mid, … (each of `formats`) into `out`; {kind: path}."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{name}.txt").write_text(piece.tokens + "\n")
     bpm = piece.sequence.tempos[0].qpm
-    return {"txt": out / f"{name}.txt",
-            "mid": audio.write_midi(piece.sequence, out / f"{name}.mid", instruments),
-            "wav": audio.write_wav(piece.audio, out / f"{name}.wav"),
-            "png": Path(plots.save_piano_roll(piece.sequence, out / f"{name}.png", title=f"{name} at {bpm:g} BPM"))}
+    files = {}
+    for kind in formats:
+        files[kind] = out / f"{name}.{kind}"
+        files[kind].write_bytes(piece_bytes(piece, kind, instruments, title=f"{name} at {bpm:g} BPM"))
+    return files
 
 
 def piano_roll_png(piece: Piece, title: str, image: bool = False):
     """The piece's piano roll as PNG bytes (or an IPython Image when `image`)."""
-    png = plots.save_piano_roll(piece.sequence, io.BytesIO(), title=title).getvalue()
+    png = piece_bytes(piece, "png", title=title)
     if image:
         from IPython.display import Image
 
         return Image(png)
     return png
+
+
+DOWNLOADS = (("mid", "audio/midi", "MIDI"), ("wav", "audio/wav", "WAV"), ("txt", "text/plain", "tokens"))
 
 
 def _download_link(data: bytes, filename: str, mime: str, label: str) -> str:
@@ -167,8 +195,11 @@ class Studio:
                                          style=wide)
         self.top_p = w.FloatSlider(value=0.95, min=0.05, max=1.0, step=0.05, description="top-p", style=wide)
         # what each voice-leading fault a note would add costs it, in nats (0 = off)
-        self.voice_leading = w.FloatSlider(value=0.0, min=0.0, max=5.0, step=0.5, description="voice leading",
-                                           style=wide)
+        defaults = generate.Settings()
+        self.voice_leading = w.FloatSlider(value=defaults.voice_leading, min=0.0, max=5.0, step=0.5,
+                                           description="voice leading", style=wide)
+        # candidates drawn per piece, the likeliest with the fewest faults kept (1 = no reranking)
+        self.best_of = w.IntSlider(value=defaults.best_of, min=1, max=8, description="best of", style=wide)
         self.seed = w.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed", style=wide)
         self.n = w.IntSlider(value=1, min=1, max=8, description="pieces", style=wide)
         self.constrained = w.Checkbox(value=True, description="constrained decoding (always valid)",
@@ -182,7 +213,7 @@ class Studio:
         self.voice.observe(self._voice_changed, names="value")
         self.button.on_click(lambda _: self.generate())
         controls = w.HBox([w.VBox([self.style, self.voice, self.first_note, self.bpm, self.temperature, self.top_p,
-                                   self.voice_leading]),
+                                   self.voice_leading, self.best_of]),
                            w.VBox([self.seed, self.n, self.constrained] + self.instruments)])
         self.widget = w.Tab(children=[w.VBox([controls, w.HBox([self.button, self.status]), self.results]),
                                       self.tokens])
@@ -207,7 +238,8 @@ class Studio:
         return generate.Settings(
             style=self.style.value, voice=self.voice.value, first_note=self.first_note.value,
             temperature=self.temperature.value, top_p=self.top_p.value, seed=self.seed.value, n=self.n.value,
-            constrained=self.constrained.value, voice_leading=self.voice_leading.value, bpm=self.bpm.value,
+            constrained=self.constrained.value, voice_leading=self.voice_leading.value, best_of=self.best_of.value,
+            bpm=self.bpm.value,
             instruments=[d.value for d in self.instruments])
 
     def generate(self) -> Result | None:
@@ -228,13 +260,12 @@ class Studio:
         self.status.value = f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s"
         boxes = []
         for k, piece in enumerate(result.pieces, 1):
-            midi = audio.midi_bytes(piece.sequence, [d.value for d in self.instruments])
-            wav = audio.wav_bytes(piece.audio)
-            links = " · ".join([_download_link(midi, f"piece-{k}.mid", "audio/midi", "MIDI"),
-                                _download_link(wav, f"piece-{k}.wav", "audio/wav", "WAV")])
+            instruments = [d.value for d in self.instruments]
+            links = " · ".join(_download_link(piece_bytes(piece, kind, instruments), f"piece-{k}.{kind}", mime, label)
+                               for kind, mime, label in DOWNLOADS)
             boxes.append(w.VBox([
                 w.HTML(f"<b>Piece {k}</b> at {result.bpm:g} BPM: {html.escape(piece.summary())} — download {links}"),
-                w.Audio(value=wav, format="wav", autoplay=False, loop=False),
+                w.Audio(value=piece_bytes(piece, "wav"), format="wav", autoplay=False, loop=False),
                 w.Image(value=piano_roll_png(piece, f"piece {k}"), format="png")]))
         self.results.children = boxes
         self.tokens.value = "".join(

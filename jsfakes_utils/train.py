@@ -295,6 +295,25 @@ def training_arguments(recipe: str | Recipe, out: str | Path, max_steps: int = -
     return TrainingArguments(**kwargs)
 
 
+def oversampled(rows: Sequence[str], times: dict[str, int]) -> list[str]:
+    """The rows, with those of each named style (a key of `generate.STYLES`) repeated k times."""
+    from .generate import STYLES
+
+    unknown = set(times) - set(STYLES)
+    if unknown or any(k < 1 for k in times.values()):
+        raise ValueError(f"oversample takes styles of {', '.join(STYLES)} with whole counts >= 1, "
+                         f"not {times}")
+    tags = {f"STYLE={STYLES[style][0]}": k for style, k in times.items()}
+    out = []
+    for row in rows:
+        tag = next((w for w in row.split(maxsplit=3)[:3] if w.startswith("STYLE=")), None)
+        out += [row] * tags.get(tag, 1)
+    for style, k in times.items():
+        n = sum(1 for row in rows if f"STYLE={STYLES[style][0]}" in row.split(maxsplit=3)[:3])
+        print(f"oversampling {style}: {n:,} rows x {k} = {n * k:,}")
+    return out
+
+
 def last_checkpoint(out: str | Path) -> Path | None:
     """The newest checkpoint-N folder in `out`, if any."""
     found = sorted(Path(out).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
@@ -307,7 +326,8 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
           resume: bool = False, local_files_only: bool = True, compile: bool = False,
           callbacks: Sequence[TrainerCallback] = (), final_eval: bool = True,
           eval_steps: int | None = None, transpose: int = 0, precision: str = "auto",
-          checkpoints: bool = True) -> dict:
+          checkpoints: bool = True, learning_rate: float | None = None,
+          oversample: dict[str, int] | None = None) -> dict:
     """Train (or fine-tune) a GPT-2; save it with its tokenizer in out/model; return the results.
 
     init: a checkpoint (folder, or hub id when local_files_only=False) to start from instead of a
@@ -318,9 +338,12 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
         range in the training rows, every word known to the tokenizer).
     precision: "auto" (see the module docstring), "fp32" or "bf16"; the choice is printed.
     checkpoints: False writes none along the way (benchmarks; a time budget still saves at its end).
+    learning_rate: the peak learning rate instead of the recipe's (fine-tuning from `init`: lower).
+    oversample: {style: k}, a style of `generate.STYLES` ("bach"): its training rows k times each.
     """
     r = RECIPES[recipe] if isinstance(recipe, str) else recipe
     r = dataclasses.replace(r, eval_steps=eval_steps) if eval_steps else r
+    r = dataclasses.replace(r, learning_rate=learning_rate) if learning_rate else r
     if r.report_to == "wandb":
         _wandb_offline_without_key()
         os.environ.setdefault("WANDB_DIR", str(out))
@@ -337,6 +360,8 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
         extra = data.transpositions(list(train_rows), transpose, set(tokenizer.get_vocab()))
         print(f"transposition by up to ±{transpose} semitones: {len(extra):,} more training rows")
         train_rows = list(train_rows) + extra
+    if oversample:
+        train_rows = oversampled(train_rows, oversample)
     train_data = Rows(train_rows, tokenizer, max_length, r.pad_to_max)
     test_data = Rows(test_rows, tokenizer, max_length, r.pad_to_max)
     chosen, why = choose_precision(r, precision)

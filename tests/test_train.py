@@ -192,3 +192,20 @@ def test_a_short_bf16_run_learns_like_fp32(tok, tmp_path, capsys):
         assert results["test_loss"] < start - 1.0, p
         assert next(iter(model.load(results["model"])[0].parameters())).dtype == torch.float32  # master weights
     assert runs["bf16"]["test_loss"] == pytest.approx(runs["fp32"]["test_loss"], abs=0.25)
+
+
+def test_oversampling_repeats_one_styles_rows_and_refuses_unknown_styles():
+    bach = VALID.replace("STYLE=JSFAKES GENRE=JSFAKES", "STYLE=BACH GENRE=CHORALE")
+    assert bach != VALID
+    assert train.oversampled([VALID, bach, FIFTHS], {"bach": 3}) == [VALID, bach, bach, bach, FIFTHS]
+    assert train.oversampled([VALID, bach], {"jsfakes": 2}) == [VALID, VALID, bach]
+    for wrong in ({"mozart": 2}, {"bach": 0}):
+        with pytest.raises(ValueError, match="oversample takes styles"):
+            train.oversampled([VALID], wrong)
+
+
+def test_a_learning_rate_overrides_the_recipes(tok, tmp_path):
+    result = train.train(ROWS, ROWS, tok, tmp_path, preset="quick", recipe=tiny_recipe(epochs=6), learning_rate=1e-5,
+                         final_eval=False)
+    rates = [log["learning_rate"] for log in result["history"] if "learning_rate" in log]
+    assert rates and max(rates) <= 1e-5

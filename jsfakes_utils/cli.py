@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import warnings
 from pathlib import Path
 
 from . import config, data, evaluate, generate, mmm, ngram
@@ -24,20 +25,39 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
                    help=f"a JS-Fakes folder with midi/ inside (default: ${config.DATA_DIR_VARIABLE})")
     p.add_argument("--fixed-order", action="store_true",
                    help="keep the tracks in S-A-T-B order instead of shuffling them per row")
-    p.add_argument("--seed", type=int, default=data.SHUFFLE_SEED,
+    p.add_argument("--seed", type=_whole, default=data.SHUFFLE_SEED,
                    help="seed of the per-row track shuffle (default: %(default)s)")
-    p.add_argument("--limit", type=int, default=None,
+    p.add_argument("--limit", type=_count, default=None,
                    help="music21 source only: convert just the first N chorales (quick runs)")
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line on stderr (the usage is in --help)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _number(kind, low=None, high=None, low_open=False, what=""):
+    """An argparse type: a number of `kind` within [low, high] (low excluded when low_open)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value != value or (low is not None and (value <= low if low_open else value < low)) \
+                or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+    parse.__name__ = what  # argparse names the type in its messages
+    return parse
+
+
+_count = _number(int, 1, what="a whole number >= 1")
+_whole = _number(int, 0, what="a whole number >= 0")
+_positive_float = _number(float, 0, low_open=True, what="a positive number")
+_non_negative = _number(float, 0, what="a number >= 0")
+_probability = _number(float, 0, 1, low_open=True, what="a number in (0, 1]")
 
 
 def _style_times(text: str) -> tuple[str, int]:
@@ -54,8 +74,8 @@ def _build(args, out) -> data.Rows:
 
 
 def _rows_in(file: str) -> list[str]:
-    """The non-empty lines of a token file."""
-    return [line for line in Path(file).read_text().splitlines() if line.strip()]
+    """The non-empty lines of a token file (refused in one line if missing, binary or empty)."""
+    return data.read_rows(file)
 
 
 def cmd_data(args) -> int:
@@ -87,7 +107,13 @@ def cmd_decode(args) -> int:
     if not 1 <= args.line <= len(lines):
         print(f"error: {args.file} has {len(lines)} rows; --line must be 1..{len(lines)}", file=sys.stderr)
         return 2
-    for path in export(lines[args.line - 1], Path(args.out), args.name, args.bpm, strict=not args.repair):
+    try:
+        paths = export(lines[args.line - 1], Path(args.out), args.name, args.bpm, strict=not args.repair)
+    except ValueError as error:
+        reason = str(error).split(";")[0].removeprefix("cannot decode: ")
+        raise ValueError(f"{args.file} line {args.line} cannot be decoded: {reason} (--repair repairs it, "
+                         f"with warnings; `jsfakes validate` lists every problem)") from None
+    for path in paths:
         print(f"wrote {path}")
     return 0
 
@@ -189,7 +215,7 @@ def cmd_generate(args) -> int:
 
 
 def _reference(folder: str) -> evaluate.Reference:
-    return evaluate.reference(data.read_split(folder, "train"), data.read_split(folder, "test"))
+    return evaluate.reference(data.read_split(folder, "train", check=True), data.read_split(folder, "test", check=True))
 
 
 def _write_rows(rows: list[str], file: str) -> None:
@@ -199,7 +225,7 @@ def _write_rows(rows: list[str], file: str) -> None:
 
 
 def cmd_ngram(args) -> int:
-    train, test = data.read_split(args.data, "train"), data.read_split(args.data, "test")
+    train, test = data.read_split(args.data, "train", check=True), data.read_split(args.data, "test", check=True)
     model = ngram.train_ngram(train, args.order)
     print(f"{model}\ntrain cross-entropy {model.cross_entropy(train):.4f}, "
           f"test cross-entropy {model.cross_entropy(test):.4f} nats/token")
@@ -217,9 +243,6 @@ def cmd_evaluate(args) -> int:
         blank = sum(not line.strip() for line in Path(f).read_text().splitlines())
         if blank:
             print(f"note: {f}: {blank} empty line(s) not scored")
-    empty = [name for name, rows in groups.items() if not rows]
-    if empty:
-        raise ValueError(f"no rows in {', '.join(empty)}")
     table = evaluate.evaluate(groups, _reference(args.data))
     print(evaluate.format_table(table))
     return 0
@@ -229,7 +252,7 @@ def cmd_fewshot(args) -> int:
     from . import fewshot
     from .model import load
 
-    train = data.read_split(args.data, "train")
+    train = data.read_split(args.data, "train", check=True)
     model, tokenizer = load(args.model, local_files_only=not args.online)
     prompt, answers, rows = fewshot.run(model, tokenizer, train, n=args.n, k=args.k, seed=args.seed,
                                         max_new_tokens=args.max_new_tokens, temperature=args.temperature)
@@ -243,7 +266,8 @@ def cmd_fewshot(args) -> int:
 def cmd_train(args) -> int:
     from . import model, tokenizer, train
 
-    train_rows, test_rows = data.read_split(args.data, "train"), data.read_split(args.data, "test")
+    train_rows = data.read_split(args.data, "train", check=True)
+    test_rows = data.read_split(args.data, "test", check=True)
     tok = tokenizer.load_tokenizer(Path(args.init) if args.init and Path(args.init).is_dir()
                                    else Path(args.data) / "tokenizer")
     print(f"{len(train_rows):,} training rows, {len(test_rows):,} test rows; preset {args.preset} "
@@ -270,7 +294,7 @@ def cmd_convert(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jsfakes", description="Music as text: the MMM format, "
+    parser = _Parser(prog="jsfakes", description="Music as text: the MMM format, "
                                      "the js-fakes-4bars dataset and its tokenizer.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -283,16 +307,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check every row of a token file and list the problems",
                        description="Check every row of a file of MMM rows; exit 1 if any is invalid.")
     p.add_argument("file", help="a text file with one row of tokens per line")
-    p.add_argument("--bars", type=int, default=4, help="bars each track must have (default: %(default)s)")
-    p.add_argument("--tracks", type=int, default=4, help="tracks each row must have (default: %(default)s)")
+    p.add_argument("--bars", type=_count, default=4, help="bars each track must have (default: %(default)s)")
+    p.add_argument("--tracks", type=_count, default=4, help="tracks each row must have (default: %(default)s)")
     p.add_argument("--polyphonic", action="store_true", help="allow chords within a track")
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("decode", help="turn one row of tokens into MIDI, WAV, a piano roll and text",
                        description="Decode one row of a token file into NAME.mid/.wav/.png/.txt.")
     p.add_argument("file", help="a text file with one row of tokens per line")
-    p.add_argument("--line", type=int, default=1, help="which row, counting from 1 (default: %(default)s)")
-    p.add_argument("--bpm", type=float, default=mmm.DEFAULT_BPM, help="tempo (default: %(default)s)")
+    p.add_argument("--line", type=_count, default=1, help="which row, counting from 1 (default: %(default)s)")
+    p.add_argument("--bpm", type=_positive_float, default=mmm.DEFAULT_BPM, help="tempo (default: %(default)s)")
     p.add_argument("--out", default="out", help="output folder (default: %(default)s)")
     p.add_argument("--name", default="piece", help="file name stem (default: %(default)s)")
     p.add_argument("--repair", action="store_true",
@@ -306,9 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_args(p)
     p.add_argument("--data-out", default="data/build", help="dataset folder (default: %(default)s)")
     p.add_argument("--out", default="out", help="folder for the excerpt and the chorales (default: %(default)s)")
-    p.add_argument("--bpm", type=float, default=90.0, help="tempo of the excerpt and chorales (default: %(default)s)")
-    p.add_argument("--n", type=int, default=8, help="n-gram pieces to generate and score (default: %(default)s)")
-    p.add_argument("--sample-seed", type=int, default=0, help="seed of the sampling (default: %(default)s)")
+    p.add_argument("--bpm", type=_positive_float, default=90.0, help="tempo of the excerpt and chorales (default: %(default)s)")
+    p.add_argument("--n", type=_count, default=8, help="n-gram pieces to generate and score (default: %(default)s)")
+    p.add_argument("--sample-seed", type=_whole, default=0, help="seed of the sampling (default: %(default)s)")
     p.set_defaults(run=cmd_demo)
 
     p = sub.add_parser("generate", help="write chorales with a model: MIDI, WAV, piano roll, tokens, a table",
@@ -323,18 +347,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--voice", choices=mmm.VOICE_NAMES, default="soprano", help="the voice that starts (default: %(default)s)")
     p.add_argument("--first-note", type=int, default=None,
                    help="its first MIDI pitch, within the voice's range (default: the model chooses)")
-    p.add_argument("--bpm", type=float, default=100.0, help="tempo, also written into the MIDI file (default: %(default)s)")
-    p.add_argument("--temperature", type=float, default=1.0, help="<1 calmer, >1 wilder, 0 = greedy (default: %(default)s)")
-    p.add_argument("--top-p", type=float, default=0.95,
+    p.add_argument("--bpm", type=_positive_float, default=100.0, help="tempo, also written into the MIDI file (default: %(default)s)")
+    p.add_argument("--temperature", type=_non_negative, default=1.0, help="<1 calmer, >1 wilder, 0 = greedy (default: %(default)s)")
+    p.add_argument("--top-p", type=_probability, default=0.95,
                    help="sample from the smallest set of words holding this much probability (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="random seed: same options, same pieces (default: %(default)s)")
-    p.add_argument("--n", type=int, default=4, help="how many pieces (default: %(default)s)")
+    p.add_argument("--seed", type=_whole, default=0, help="random seed: same options, same pieces (default: %(default)s)")
+    p.add_argument("--n", type=_count, default=4, help="how many pieces (default: %(default)s)")
     p.add_argument("--free", action="store_true", help="turn constrained decoding off (pieces may be invalid)")
-    p.add_argument("--voice-leading", type=float, default=generate.Settings.voice_leading, metavar="STRENGTH",
+    p.add_argument("--voice-leading", type=_non_negative, default=generate.Settings.voice_leading, metavar="STRENGTH",
                    help="cost (nats) of each voice-leading fault (crossing, spacing, parallel or hidden fifth/octave) "
                         "a note would add; 0 = off, inf = avoid "
                         "whenever possible (default: %(default)s)")
-    p.add_argument("--best-of", type=int, default=generate.Settings.best_of, metavar="N",
+    p.add_argument("--best-of", type=_count, default=generate.Settings.best_of, metavar="N",
                    help="draw N candidates per piece and keep the likeliest with the fewest faults (default: %(default)s)")
     p.add_argument("--instruments", default=None,
                    help="an instrument per voice S,A,T,B: names (choir, strings, church organ, …) or GM "
@@ -349,15 +373,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ngram", help="fit an n-gram model, print its cross-entropy, write samples",
                        description="Fit an interpolated Kneser-Ney n-gram model on train.txt and print "
                                    "train and test cross-entropy in nats per token.")
-    p.add_argument("--order", type=int, default=7, help=f"n, 1..{ngram.MAX_ORDER} (default: %(default)s)")
+    p.add_argument("--order", type=_number(int, 1, ngram.MAX_ORDER, what=f"an order 1..{ngram.MAX_ORDER}"), default=7, help=f"n, 1..{ngram.MAX_ORDER} (default: %(default)s)")
     p.add_argument("--data", default="data/build", help="dataset folder from `jsfakes data` (default: %(default)s)")
     p.add_argument("--save", default=None, help="save the model to this .npz file")
     p.add_argument("--samples", default=None, help="write sampled rows to this text file")
-    p.add_argument("--n", type=int, default=8, help="how many rows to sample (default: %(default)s)")
-    p.add_argument("--temperature", type=float, default=1.0,
+    p.add_argument("--n", type=_count, default=8, help="how many rows to sample (default: %(default)s)")
+    p.add_argument("--temperature", type=_non_negative, default=1.0,
                    help="<1 calmer, >1 wilder, 0 = greedy (default: %(default)s)")
-    p.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest words only")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the sampling (default: %(default)s)")
+    p.add_argument("--top-k", type=_count, default=None, help="sample among the k likeliest words only")
+    p.add_argument("--seed", type=_whole, default=0, help="random seed of the sampling (default: %(default)s)")
     p.set_defaults(run=cmd_ngram)
 
     p = sub.add_parser("evaluate", help="validity, novelty, diversity and music statistics of samples",
@@ -373,11 +397,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="a model folder, or a hub id with --online")
     p.add_argument("--online", action="store_true", help="allow downloading the model from the hub")
     p.add_argument("--data", default="data/build", help="dataset folder from `jsfakes data` (default: %(default)s)")
-    p.add_argument("--k", type=int, default=3, help="example rows in the prompt (default: %(default)s)")
-    p.add_argument("--n", type=int, default=4, help="answers to generate (default: %(default)s)")
-    p.add_argument("--max-new-tokens", type=int, default=1536, help="length limit of an answer (default: %(default)s)")
-    p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the examples and the sampling (default: %(default)s)")
+    p.add_argument("--k", type=_whole, default=3, help="example rows in the prompt (default: %(default)s)")
+    p.add_argument("--n", type=_count, default=4, help="answers to generate (default: %(default)s)")
+    p.add_argument("--max-new-tokens", type=_count, default=1536, help="length limit of an answer (default: %(default)s)")
+    p.add_argument("--temperature", type=_non_negative, default=0.8, help="0 = greedy (default: %(default)s)")
+    p.add_argument("--seed", type=_whole, default=0, help="seed of the examples and the sampling (default: %(default)s)")
     p.add_argument("--samples", default=None, help="write the extracted rows to this text file")
     p.set_defaults(run=cmd_fewshot)
 
@@ -393,11 +417,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/gpt2", help="folder for checkpoints and the final model (default: %(default)s)")
     p.add_argument("--init", default=None, help="start from this checkpoint (a folder, or a hub id with --online)")
     p.add_argument("--online", action="store_true", help="allow downloading --init from the hub")
-    p.add_argument("--epochs", type=float, default=None, help="passes over the data (default: the recipe's 10)")
+    p.add_argument("--epochs", type=_positive_float, default=None, help="passes over the data (default: the recipe's 10)")
     p.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (default: no limit)")
-    p.add_argument("--max-minutes", type=float, default=None,
+    p.add_argument("--max-minutes", type=_positive_float, default=None,
                    help="time budget: stop (with a checkpoint) after this many minutes of training")
-    p.add_argument("--eval-steps", type=int, default=None,
+    p.add_argument("--eval-steps", type=_count, default=None,
                    help="evaluate, checkpoint and log every N steps (default: the recipe's)")
     p.add_argument("--learning-rate", type=_positive_float, default=None,
                    help="peak learning rate instead of the recipe's (lower it to fine-tune an --init model)")
@@ -407,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true", help="torch.compile the model (GPUs; slow to start)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="auto = bf16 autocast where the GPU or CPU does bf16 natively, else fp32 (default: %(default)s)")
-    p.add_argument("--transpose", type=int, default=0,
+    p.add_argument("--transpose", type=_whole, default=0,
                    help="augment: also train on rows moved by up to ±N semitones, voices kept in range (default: 0)")
     p.set_defaults(run=cmd_train)
 
@@ -419,10 +443,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    shown = warnings.showwarning
+    warnings.showwarning = _one_line_warning  # a warning is one line too
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ValueError, OSError) as error:  # bad input: one sentence, no traceback
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"error: {message}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = shown

@@ -26,6 +26,7 @@ import random
 import shutil
 import tempfile
 import time
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,7 +43,8 @@ SHUFFLE_SEED = 0  # track order of each row is shuffled with Random(f"{file}:{ba
 # JS-Fakes on GitHub at the commit the shared folder comes from; the digest covers midi/*.mid.
 GITHUB_URL = "https://github.com/omarperacha/js-fakes/archive/68b476d.zip"
 GITHUB_MIDI_DIGEST = "c26c3fe5a3ce9493b746e2f5686b7bf2b1da5d2679c64a6884cdcaafc7ecca98"
-HUB_URL = "https://huggingface.co/datasets/TristanBehrens/js-fakes-4bars/resolve/main"
+HUB_REPO = "TristanBehrens/js-fakes-4bars"  # the published dataset on the Hugging Face hub
+HUB_REVISION = "main"  # a branch, tag or commit hash; a hash pins the rows for good
 MUSIC21_STYLE = ("BACH", "CHORALE")  # STYLE= and GENRE= of the music21 Bach chorales
 CACHE_FORMAT = 1  # bump when the conversion changes, so cached conversions are rebuilt
 
@@ -200,18 +202,30 @@ def safe_extract(zf: zipfile.ZipFile, target: Path, keep: Sequence[str]) -> None
         out.write_bytes(zf.read(member))
 
 
-def hub_rows(url: str = HUB_URL) -> Rows:
-    """The published train.txt and test.txt from the hub; every row is validated."""
+def hub_rows(repo: str = HUB_REPO, revision: str = HUB_REVISION) -> Rows:
+    """The published train.txt and test.txt of a hub dataset; every row is validated.
+
+    Fetched with huggingface_hub: its cache (a second call needs no network), HF_HUB_OFFLINE,
+    HF_ENDPOINT (tests use a local stand-in) and `revision` (a commit hash pins the rows).
+    """
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
     splits = {}
     for split in ("train", "test"):
-        lines = download.fetch(f"{url}/{split}.txt").read_text().splitlines()
+        try:
+            path = hf_hub_download(repo, f"{split}.txt", repo_type="dataset", revision=revision)
+        except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
+            raise OSError(f"could not fetch {split}.txt of the hub dataset {repo} at {revision}: "
+                          f"{str(error).strip().splitlines()[0]}") from None
+        lines = Path(path).read_text().splitlines()
         splits[split] = [{"text": line.strip(), "source_file": f"{split}.txt", "start_bar": -1}
                          for line in lines if line.strip()]
         for i, row in enumerate(splits[split]):
             report = mmm.validate(row["text"])
             if not report.ok:
                 raise ValueError(f"{split}.txt line {i + 1} is not a valid row: {report.problems[0]}")
-    return Rows(f"published js-fakes-4bars from {url}", splits["train"], splits["test"])
+    return Rows(f"published js-fakes-4bars from the hub dataset {repo} at {revision}", splits["train"], splits["test"])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -428,9 +442,42 @@ def write(rows: Rows, out: str | Path) -> Path:
     return out
 
 
-def read_split(out: str | Path, split: str) -> list[str]:
-    """The rows of out/{split}.txt as written by `write` (or as published)."""
-    return Path(out, f"{split}.txt").read_text().split("\n")[:-1]
+def read_split(out: str | Path, split: str, check: bool = False) -> list[str]:
+    """The rows of out/{split}.txt as written by `write` (or as published); see `read_rows`."""
+    return read_rows(Path(out, f"{split}.txt"), check)
+
+
+def read_rows(path: str | Path, check: bool = False) -> list[str]:
+    """The rows of a token file, one per line (blank lines skipped).
+
+    A missing, binary or empty file is refused with a one-line ValueError. check: leave out the
+    rows that are not valid 4-bar, 4-track pieces, each with a warning that names its line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file" + (" (it is a folder)" if path.is_dir() else ""))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8") if b"\0" not in raw[:4096] else None
+    except UnicodeDecodeError:
+        text = None
+    if text is None:
+        raise ValueError(f"{path} is a binary file, not rows of tokens (one piece of MMM words per line)")
+    rows = [(i, line.strip()) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not rows:
+        raise ValueError(f"{path} holds no rows")
+    if check:
+        kept = []
+        for i, row in rows:
+            report = mmm.validate(row)
+            if report.ok:
+                kept.append((i, row))
+            else:
+                warnings.warn(f"{path} line {i} is not a valid piece ({report.problems[0]}): left out", stacklevel=2)
+        if not kept:
+            raise ValueError(f"{path} holds no valid rows (line {rows[0][0]}: {mmm.validate(rows[0][1]).problems[0]})")
+        rows = kept
+    return [row for _, row in rows]
 
 
 def build(source: str = "auto", data_dir: str | Path | None = None, out: str | Path = "data/build",

@@ -31,6 +31,27 @@ def make_sequence(voices, bpm=120.0, total_steps=None):
     return sequence
 
 
+LOOPBACK = ("127.", "::1", "localhost")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_network():
+    """Every test runs offline, provably: a socket connection to anything but this machine fails."""
+    import socket
+
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def check(sock, address):
+        host = address[0] if isinstance(address, tuple) else address  # AF_UNIX paths are local
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not str(host).startswith(LOOPBACK):
+            raise OSError(f"tests must not reach the network: connection to {address!r} refused by conftest")
+
+    socket.socket.connect = lambda sock, address: (check(sock, address), connect(sock, address))[1]
+    socket.socket.connect_ex = lambda sock, address: (check(sock, address), connect_ex(sock, address))[1]
+    yield
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+
+
 @pytest.fixture(scope="session")
 def jsfakes_dir():
     """The JS-Fakes folder (JSFAKES_DATA_DIR). CI always sets it; elsewhere its tests are skipped."""
@@ -93,6 +114,8 @@ class _Hub(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         parts = self.path.split("?")[0].strip("/").split("/")
+        if "datasets" in parts[:2]:  # a dataset repository: the same routes, "datasets/" in front
+            parts.remove("datasets")
         api = parts[0] == "api"
         folder = self.repos.get("/".join(parts[2:4] if api else parts[:2]))
         if folder is None:
@@ -110,9 +133,10 @@ class _Hub(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def fake_hub(tmp_path, monkeypatch):
-    """A dict {"owner/name": model folder} served on 127.0.0.1 as the Hugging Face hub (and an
-    empty hub cache), so `from_pretrained("owner/name")` is tested without the network."""
+def fake_hub(tmp_path, monkeypatch, caplog):
+    """A dict {"owner/name": folder} served on 127.0.0.1 as the Hugging Face hub (models and
+    datasets alike, and an empty hub cache), so `from_pretrained("owner/name")` and
+    `hf_hub_download` are tested without the network."""
     import huggingface_hub.constants as hub
 
     repos = {}
@@ -123,5 +147,15 @@ def fake_hub(tmp_path, monkeypatch):
     monkeypatch.setattr(hub, "HUGGINGFACE_CO_URL_TEMPLATE", url + "/{repo_id}/resolve/{revision}/{filename}")
     monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "hub-cache"))
     monkeypatch.setattr(hub, "HF_HUB_OFFLINE", False)
+    # transformers keeps one HfApi, bound to the endpoint of the first test that used it: this
+    # test gets its own, and a fresh HTTP client, so it talks to no server but its own stand-in
+    import transformers.utils.hub
+    from huggingface_hub.utils import close_session
+
+    monkeypatch.setattr(transformers.utils.hub, "_hf_api", None)
+    close_session()
     yield repos
+    close_session()
     server.shutdown()
+    unreached = [r.getMessage() for r in caplog.records if "Could not reach the Hub" in r.getMessage()]
+    assert not unreached, f"a hub request missed this test's stand-in: {unreached[0]}"

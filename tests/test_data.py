@@ -149,16 +149,25 @@ def test_github_download_is_cached_and_checked(tmp_path, cache, local_server):
         data.github_folder(f"{url}/js-fakes.zip", "0" * 64)
 
 
-def test_hub_download_validates_rows(tmp_path, cache, local_server, jsfakes_rows):
-    www, url = local_server
+def test_hub_download_validates_rows(tmp_path, fake_hub, jsfakes_rows, monkeypatch):
+    import huggingface_hub.constants as hub
+
+    folder = tmp_path / "published"
+    folder.mkdir()
     for split in ("train", "test"):
-        (www / f"{split}.txt").write_text("".join(r["text"] + "\n" for r in getattr(jsfakes_rows, split)[:20]))
-    rows = data.hub_rows(url)
+        (folder / f"{split}.txt").write_text("".join(r["text"] + "\n" for r in getattr(jsfakes_rows, split)[:20]))
+    fake_hub["someone/rows"] = folder
+    rows = data.hub_rows("someone/rows")
     assert [r["text"] for r in rows.test] == [r["text"] for r in jsfakes_rows.test[:20]]
-    (www / "test.txt").write_text("PIECE_START NOTE_ON=60\n")
-    (www / "train.txt").write_text("")
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", True)  # the second time comes from the hub cache
+    assert [r["text"] for r in data.hub_rows("someone/rows").train] == [r["text"] for r in jsfakes_rows.train[:20]]
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", False)
+    (folder / "test.txt").write_text("PIECE_START NOTE_ON=60\n")
+    fake_hub["someone/bad-rows"] = folder
     with pytest.raises(ValueError, match="test.txt line 1 is not a valid row"):
-        data.hub_rows(url + "/")  # another URL, so not the cached files
+        data.hub_rows("someone/bad-rows")
+    with pytest.raises(OSError, match="could not fetch train.txt of the hub dataset someone/nothing"):
+        data.hub_rows("someone/nothing")
 
 
 def test_fetch_checksums(tmp_path, cache, local_server):

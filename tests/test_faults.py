@@ -157,3 +157,92 @@ def test_a_download_that_does_not_match_leaves_nothing_in_the_cache(tmp_path, ca
     with pytest.raises(ValueError, match="do not match the expected digest"):
         data.github_folder(f"{url}/js-fakes.zip", "0" * 64)
     assert not [p for p in config.cache_dir().iterdir() if p.name.startswith(("js-fakes", "tmp"))]
+
+
+def test_no_test_can_reach_the_network():
+    import socket
+    import urllib.request
+
+    with pytest.raises(OSError, match="must not reach the network"):
+        socket.create_connection(("93.184.215.14", 80), timeout=1)
+    with pytest.raises(OSError, match="must not reach the network"):
+        urllib.request.urlopen("http://1.1.1.1/", timeout=1)
+
+
+# ----------------------------------------------------------------------------------------------
+# The command line: bad input is one line on stderr and a non-zero exit, for every subcommand
+# ----------------------------------------------------------------------------------------------
+
+def _files(folder):
+    """A missing, an empty, a binary and an invalid-rows file, and a dataset folder with none."""
+    folder.mkdir(exist_ok=True)
+    (folder / "empty.txt").write_text("\n\n")
+    (folder / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
+    (folder / "invalid.txt").write_text("PIECE_START TRACK_START oops\n")
+    return {"missing": str(folder / "missing.txt"), "empty": str(folder / "empty.txt"),
+            "binary": str(folder / "binary.txt"), "invalid": str(folder / "invalid.txt"),
+            "nodata": str(folder / "nodata")}
+
+
+CLI_CASES = {
+    # subcommand: [(arguments, a word the one line must hold)]
+    "validate": [(["{missing}"], "no such file"), (["{empty}"], "holds no rows"), (["{binary}"], "binary file"),
+                 (["{invalid}", "--bars", "0"], "whole number >= 1")],
+    "decode": [(["{missing}"], "no such file"), (["{binary}"], "binary file"), (["{invalid}"], "line 1 cannot be decoded: unknown token 'oops'"),
+               (["{invalid}", "--bpm", "0"], "positive number"), (["{invalid}", "--line", "-2"], "whole number")],
+    "generate": [(["--n", "-1"], "whole number >= 1"), (["--bpm", "0"], "positive number"),
+                 (["--temperature", "-1"], "number >= 0"), (["--top-p", "1.5"], "(0, 1]"),
+                 (["--best-of", "0"], "whole number >= 1"), (["--voice-leading", "nan"], "number >= 0"),
+                 (["--first-note", "20", "--voice", "soprano"], "first note"),
+                 (["--model", "{missing}"], "no such folder"), (["--seed", "x"], "whole number")],
+    "ngram": [(["--data", "{nodata}"], "no such file"), (["--order", "99"], "order 1.."),
+              (["--temperature", "-1"], "number >= 0"), (["--top-k", "0"], "whole number >= 1")],
+    "evaluate": [(["{missing}"], "no such file"), (["{binary}"], "binary file"), (["{empty}"], "holds no rows"),
+                 (["{invalid}", "--data", "{nodata}"], "no such file")],
+    "fewshot": [(["--model", "{missing}"], "no such"), (["--model", "x", "--k", "-1"], "whole number >= 0"),
+                (["--model", "x", "--max-new-tokens", "0"], "whole number >= 1")],
+    "train": [(["--data", "{nodata}"], "no such file"), (["--epochs", "0"], "positive number"),
+              (["--learning-rate", "-1"], "positive number"), (["--oversample", "bach"], "STYLE=K"),
+              (["--max-minutes", "-5"], "positive number"), (["--init", "{missing}", "--data", "{nodata}"], "no such")],
+    "convert": [(["{missing}"], "no such folder"), (["{empty}"], "it is a file")],
+    "data": [(["--source", "jsfakes", "--data-dir", "{nodata}"], "nodata"), (["--limit", "0"], "whole number >= 1")],
+    "demo": [(["--bpm", "-90"], "positive number"), (["--n", "0"], "whole number >= 1")],
+}
+
+
+def test_every_subcommand_is_in_the_bad_input_table():
+    from jsfakes_utils import cli
+
+    commands = cli.build_parser()._subparsers._group_actions[0].choices
+    assert set(commands) == set(CLI_CASES)
+
+
+@pytest.mark.parametrize("command,args,words", [(c, a, w) for c, cases in CLI_CASES.items() for a, w in cases],
+                         ids=[f"{c} {' '.join(a)}" for c, cases in CLI_CASES.items() for a, _ in cases])
+def test_bad_input_is_one_line_on_stderr(tmp_path, capsys, monkeypatch, command, args, words):
+    from jsfakes_utils import cli
+
+    monkeypatch.chdir(tmp_path)  # no dataset folder here: nothing but the given files
+    files = _files(tmp_path / "files")
+    argv = [command] + [a.format(**files) for a in args]
+    try:
+        code = cli.main(argv)
+    except SystemExit as exit:  # argparse
+        code = exit.code
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if not line.startswith("warning: ")]
+    assert code not in (0, None) and len(errors) == 1, err
+    assert errors[0].startswith("error: ") and words in errors[0] and "Traceback" not in err
+
+
+def test_a_bad_row_in_the_middle_is_left_out_and_named_by_its_line(tmp_path, capsys):
+    from jsfakes_utils import cli
+    from test_evaluate import CROSSING, FIFTHS, OCTAVES
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "train.txt").write_text("\n".join([FIFTHS, OCTAVES, "PIECE_START TRACK_START oops", VALID]) + "\n")
+    (folder / "test.txt").write_text(CROSSING + "\n")
+    assert cli.main(["ngram", "--data", str(folder), "--order", "3", "--n", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning: ") == 1 and "train.txt line 3 is not a valid piece" in err

@@ -4,10 +4,11 @@
     python -m jsfakes_utils data --source music21 --out data/bach       # the Bach test split
     python benchmarks/style_effect.py --n 32
 
-For each style (`generate --style jsfakes|bach`), `n` constrained samples from the model (seed 0,
-temperature 1, top-p 0.95; the model also picks which voice starts), their pitch-class and note-length
-distances (the yardstick's) from the JS-Fakes test split and from the Bach test split. The tag
-works when each style's samples are closer to their own split than the other style's samples are.
+For each style (`generate --style jsfakes|bach`), `n` samples from the model with the CLI's other
+defaults (`generate.Settings`: constrained, with voice-leading help, the soprano first; `--voice any`
+lets the model choose), and their pitch-class and note-length distances (the yardstick's) from the JS-Fakes
+test split and from the Bach test split. The tag works when each style's samples are closer to
+their own split than the other style's samples are.
 """
 
 import argparse
@@ -24,18 +25,22 @@ def main() -> None:
     parser.add_argument("--bach", default="data/bach", help="music21 Bach dataset folder (default: %(default)s)")
     parser.add_argument("--n", type=int, default=32, help="samples per style (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default: %(default)s)")
+    parser.add_argument("--voice", default=generate.Settings.voice,
+                        help="the voice that starts, as `generate --voice`; any = the model chooses (default: %(default)s)")
     args = parser.parse_args()
     net, tok = model.load(args.model)
     refs = {name: evaluate.reference(data.read_split(folder, "train"), data.read_split(folder, "test"))
             for name, folder in (("jsfakes", args.jsfakes), ("bach", args.bach))}
-    samples = {style: generate.sample(net, tok, args.n, generate.prompt(None, style=style), top_p=0.95,
-                                      seed=args.seed) for style in generate.STYLES}
+    # `generate --style S` with its other defaults (generate.Settings)
+    voice = None if args.voice == "any" else args.voice
+    samples = {style: generate.Settings(style=style, voice=voice, n=args.n, seed=args.seed).sample(net, tok)
+               for style in generate.STYLES}
     table = {}  # (style asked, split) -> {figure: value}
     for split, ref in refs.items():
         scored = evaluate.evaluate({f"--style {s}": rows for s, rows in samples.items()}, ref)
         for style in samples:
             table[style, split] = {f: float(scored.loc[f, f"--style {style}"]) for f in FIGURES}
-    print(f"{args.model}, {args.n} samples per style, seed {args.seed}; distance from each test split "
+    print(f"{args.model}, {args.n} samples per style, seed {args.seed}, first voice {args.voice}; distance from each test split "
           f"(lower = closer)\n")
     print("| samples | " + " | ".join(f"{f} from {s}" for s in refs for f in FIGURES) + " |")
     print("|---|" + "---|" * (len(refs) * len(FIGURES)))

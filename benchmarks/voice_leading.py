@@ -28,6 +28,8 @@ def main() -> None:
                         help="voice-leading strengths (default: 0 2 inf)")
     parser.add_argument("--best-of", type=int, nargs="+", default=[1, 4], help="candidates per piece (default: 1 4)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default: %(default)s)")
+    parser.add_argument("--top-p", type=float, default=generate.Settings.top_p,
+                        help="nucleus sampling's p (default: the CLI's, %(default)s)")
     args = parser.parse_args()
     net, tok = model.load(args.model)
     ref = evaluate.reference(data.read_split(args.data, "train"), data.read_split(args.data, "test"))
@@ -35,13 +37,14 @@ def main() -> None:
     for strength in args.strengths:
         for best_of in args.best_of:
             label = f"strength {strength:g}, best of {best_of}"
-            settings = generate.Settings(n=args.n, seed=args.seed, voice_leading=strength, best_of=best_of)
+            settings = generate.Settings(n=args.n, seed=args.seed, voice_leading=strength, best_of=best_of,
+                                         top_p=args.top_p)
             started = time.perf_counter()
             columns[label] = settings.sample(net, tok)
             seconds[label] = time.perf_counter() - started
             print(f"{label}: {args.n} pieces in {seconds[label]:.0f} s", flush=True)
     table = evaluate.evaluate(columns, ref).loc[ROWS]
-    print(f"\n{args.model}, {args.n} pieces per column, seed {args.seed}\n")
+    print(f"\n{args.model}, {args.n} pieces per column, seed {args.seed}, top-p {args.top_p}\n")
     print(evaluate.format_table(table))
 
 

@@ -348,8 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--first-note", type=int, default=None,
                    help="its first MIDI pitch, within the voice's range (default: the model chooses)")
     p.add_argument("--bpm", type=_positive_float, default=100.0, help="tempo, also written into the MIDI file (default: %(default)s)")
-    p.add_argument("--temperature", type=_non_negative, default=1.0, help="<1 calmer, >1 wilder, 0 = greedy (default: %(default)s)")
-    p.add_argument("--top-p", type=_probability, default=0.95,
+    p.add_argument("--temperature", type=_non_negative, default=generate.Settings.temperature,
+                   help="<1 calmer, >1 wilder, 0 = greedy (default: %(default)s)")
+    p.add_argument("--top-p", type=_probability, default=generate.Settings.top_p,
                    help="sample from the smallest set of words holding this much probability (default: %(default)s)")
     p.add_argument("--seed", type=_whole, default=0, help="random seed: same options, same pieces (default: %(default)s)")
     p.add_argument("--n", type=_count, default=4, help="how many pieces (default: %(default)s)")

@@ -191,11 +191,12 @@ class Studio:
                                       style=wide)
         self.bpm = w.IntSlider(value=100, min=BPM_RANGE[0], max=BPM_RANGE[1], description="BPM", style=wide)
         # temperature 0: greedy (the same piece every time); <1 calmer, >1 wilder
-        self.temperature = w.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description="temperature",
-                                         style=wide)
-        self.top_p = w.FloatSlider(value=0.95, min=0.05, max=1.0, step=0.05, description="top-p", style=wide)
+        defaults = generate.Settings()  # the measured defaults, as the CLI's
+        self.temperature = w.FloatSlider(value=defaults.temperature, min=0.0, max=2.0, step=0.05,
+                                         description="temperature", style=wide)
+        self.top_p = w.FloatSlider(value=defaults.top_p, min=0.05, max=1.0, step=0.05, description="top-p",
+                                   style=wide)
         # what each voice-leading fault a note would add costs it, in nats (0 = off)
-        defaults = generate.Settings()
         self.voice_leading = w.FloatSlider(value=defaults.voice_leading, min=0.0, max=5.0, step=0.5,
                                            description="voice leading", style=wide)
         # candidates drawn per piece, the likeliest with the fewest faults kept (1 = no reranking)

@@ -16,11 +16,23 @@ ROW = mmm.encode(make_sequence({0: [(0, 8, 72), (8, 16, 71)], 3: [(0, 16, 48)]})
 
 @pytest.mark.parametrize("sine", [True, pytest.param(False, marks=pytest.mark.skipif(
     not audio.has_fluidsynth(), reason="FluidSynth (libfluidsynth3) is not installed"))])
-def test_synthesis_is_audible_and_deterministic(sine):
-    sequence = mmm.decode(ROW, bpm=120)
+def test_synthesis_plays_the_notes_at_their_times(sine):
+    sequence = mmm.decode(ROW, bpm=120)  # one bar = 2 s: soprano C5 then B4, a bass C3 under both
     first = audio.synthesize(sequence, sine=sine)
-    assert np.abs(first).max() > 0.5 and len(first) >= 2 * audio.SAMPLE_RATE  # 2 s of music, loud
+    assert len(first) >= 2 * audio.SAMPLE_RATE
+    halves = first[:audio.SAMPLE_RATE], first[audio.SAMPLE_RATE:2 * audio.SAMPLE_RATE]
+    c5, b4, c3 = (440 * 2 ** ((p - 69) / 12) for p in (72, 71, 48))
+    (c5_then, b4_then), (c5_later, b4_later) = ((level(h, c5), level(h, b4)) for h in halves)
+    assert c5_then > 3 * b4_then and b4_later > 3 * c5_later  # the soprano's two notes, in order (C5 rings on a little)
+    assert min(level(h, c3) for h in halves) > 5 * level(halves[0], 440 * 2 ** (-30 / 12))  # the bass throughout
     assert np.array_equal(first, audio.synthesize(sequence, sine=sine))
+
+
+def level(samples: np.ndarray, hertz: float) -> float:
+    """The spectrum's strength within a quarter tone of `hertz`."""
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    freqs = np.fft.rfftfreq(len(samples), 1 / audio.SAMPLE_RATE)
+    return float(spectrum[np.abs(np.log2(freqs.clip(1) / hertz)) < 1 / 24].max())
 
 
 def test_default_synth_says_when_it_falls_back(monkeypatch):

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from jsfakes_utils import cli, config, mmm
+from jsfakes_utils import cli, config, generate, mmm
 from test_mmm import VALID
 
 COMMANDS = ["data", "validate", "decode", "demo", "generate", "ngram", "evaluate", "fewshot", "train"]
@@ -148,3 +148,10 @@ def test_train_command(tmp_path, capsys):
                      "--max-steps", "2", "--precision", "fp32"]) == 0
     out = capsys.readouterr().out
     assert "precision: fp32 (asked for)" in out and "2 steps" in out and "eval_loss" in out and (tmp_path / "run" / "model" / "model.safetensors").exists()
+
+
+def test_generate_defaults_are_the_settings_defaults():
+    args = cli.build_parser().parse_args(["generate"])
+    d = generate.Settings()
+    fields = ("temperature", "top_p", "voice_leading", "best_of", "style", "voice", "seed")
+    assert [getattr(args, f) for f in fields] == [getattr(d, f) for f in fields]

@@ -6,7 +6,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from jsfakes_utils import generate, mmm, model, studio, tokenizer
+from jsfakes_utils import audio, generate, mmm, model, studio, tokenizer
 from test_generate import EVERY_WORD
 from test_train import ROWS
 
@@ -21,7 +21,9 @@ def test_generate_and_play_with_the_bundled_model(tmp_path):
     result = studio.generate_and_play(bpm=80, seed=1, out=tmp_path, sine=True)  # the defaults otherwise
     (piece,) = result.pieces
     assert piece.report.ok and piece.tokens.startswith(generate.prompt("soprano"))
-    assert np.abs(piece.audio).max() > 0.5  # audible
+    # the audio is this piece's four bars at 80 BPM, synthesized (the sine synth, as asked)
+    assert np.array_equal(piece.audio, audio.synthesize(piece.sequence, sine=True))
+    assert len(piece.audio) >= 4 * 4 * 60 / 80 * audio.SAMPLE_RATE
     assert sorted(p.name for p in tmp_path.iterdir()) == ["piece-1.mid", "piece-1.png", "piece-1.txt", "piece-1.wav"]
     midi = pretty_midi.PrettyMIDI(str(piece.files["mid"]))
     assert midi.get_tempo_changes()[1] == pytest.approx([80], rel=1e-4)
@@ -36,8 +38,10 @@ def test_novelty_is_scored_against_training_rows(random_model):
 
     net, tok = random_model
     result = studio.generate_and_play(net, tok, n=2, seed=0, sine=True, reference=evaluate.reference(ROWS, ROWS))
-    assert all(p.novelty == "new" and p.bars_seen is not None for p in result.pieces)
-    assert "new (" in result.pieces[0].summary() and result.pieces[0].summary().startswith("valid")
+    assert all(p.novelty == "new" and 0 <= p.bars_seen < 1 for p in result.pieces)
+    first = result.pieces[0]
+    assert f"new ({first.bars_seen:.0%} of its bars seen in training)" in first.summary()
+    assert first.summary().startswith("valid")
 
 
 def test_bad_choices_are_refused_plainly(random_model):
@@ -56,6 +60,9 @@ def test_the_studio_builds_and_generates_headless(random_model):
     titles = [app.widget.get_title(i) for i in range(2)]
     assert titles == ["Audio generation", "Tokens"]
     assert studio.Studio.NOTHING_YET in app.tokens.value  # the Tokens tab before any generation
+    fields = ("temperature", "top_p", "voice_leading", "best_of", "style", "voice", "seed", "n", "bpm")
+    defaults = generate.Settings()
+    assert [getattr(app.settings(), f) for f in fields] == [getattr(defaults, f) for f in fields]  # as the CLI's
     app.n.value, app.seed.value, app.instruments[0].value = 2, 7, "choir"
     app.button.click()  # what a user's click does
     assert "Could not" not in app.status.value and len(app.results.children) == 2

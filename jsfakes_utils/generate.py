@@ -430,9 +430,10 @@ class _Lines:
     def hear(self, parsed, voice_of) -> None:
         kind, value = parsed if parsed else (None, None)
         if kind == "TRACK_START" or kind == "TRACK_END":
-            self.voice, self.bar, self.note, self._mine = None, -1, None, None
-        elif kind == "INST":
+            self.voice, self.bar, self.note, self._mine, self.in_bar = None, -1, None, None, False
+        elif kind == "INST":  # (a free row may name one mid-track: an unknown voice is not followed)
             self.voice, self._mine = voice_of.get(value), None
+            self.in_bar = self.in_bar and self.voice is not None
         elif kind == "BAR_START":
             self.bar, self.cursor, self.note = self.bar + 1, 0, None
             self.in_bar = self.voice is not None and self.bar < self.pitch.shape[1] // mmm.STEPS_PER_BAR
@@ -452,7 +453,7 @@ class _Lines:
 
     def others(self) -> bool:
         """Has any other voice been written yet (else no note can make a fault)?"""
-        return bool((np.delete(self.pitch, self.voice, axis=0) >= 0).any())
+        return self.voice is not None and bool((np.delete(self.pitch, self.voice, axis=0) >= 0).any())
 
     def _faults(self, pitch, onset):
         return sum(counterpoint.faults(pitch, onset, self.voice).values())  # only what this voice touches

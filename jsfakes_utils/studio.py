@@ -197,7 +197,7 @@ class Studio:
         self.top_p = w.FloatSlider(value=defaults.top_p, min=0.05, max=1.0, step=0.05, description="top-p",
                                    style=wide)
         # what each voice-leading fault a note would add costs it, in nats (0 = off)
-        self.voice_leading = w.FloatSlider(value=defaults.voice_leading, min=0.0, max=5.0, step=0.5,
+        self.voice_leading = w.FloatSlider(value=defaults.voice_leading, min=0.0, max=12.0, step=0.5,
                                            description="voice leading", style=wide)
         # candidates drawn per piece, the likeliest with the fewest faults kept (1 = no reranking)
         self.best_of = w.IntSlider(value=defaults.best_of, min=1, max=8, description="best of", style=wide)

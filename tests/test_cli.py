@@ -8,7 +8,7 @@ import pytest
 from jsfakes_utils import cli, config, generate, mmm
 from test_mmm import VALID
 
-COMMANDS = ["data", "validate", "decode", "demo", "generate", "ngram", "evaluate", "fewshot", "train"]
+COMMANDS = ["data", "validate", "decode", "demo", "generate", "ngram", "evaluate", "fewshot", "train", "convert"]
 
 
 def test_every_command_and_flag_has_help():
@@ -40,7 +40,7 @@ def test_decode_command(tmp_path, capsys):
     assert cli.main(["decode", str(rows), "--bpm", "100", "--out", str(tmp_path / "o")]) == 0
     assert {p.suffix for p in (tmp_path / "o").iterdir()} == {".txt", ".mid", ".wav", ".png"}
     assert cli.main(["decode", str(rows), "--line", "2", "--out", str(tmp_path / "o")]) == 2
-    assert "cannot decode" in capsys.readouterr().err
+    assert "line 2 cannot be decoded" in capsys.readouterr().err
     assert cli.main(["decode", str(rows), "--line", "3"]) == 2
 
 

@@ -120,3 +120,12 @@ def test_best_of_n_keeps_the_candidate_the_score_prefers(random_model):
     assert best[0] in candidates[:3] and best[1] in candidates[3:]
     with pytest.raises(ValueError, match="best_of"):
         generate.sample(net, tok, 2, best_of=0)
+
+
+def test_free_rows_with_voice_leading_sample_without_crashing(random_model):
+    """A free row may end a track without BAR_END or name an unknown INST mid-track: not followed, no crash."""
+    net, tok = random_model
+    for seed in range(3):
+        rows = generate.sample(net, tok, 2, seed=seed, constrained=False, temperature=2.0, voice_leading=6.0,
+                               max_new_tokens=300)
+        assert len(rows) == 2

@@ -1,6 +1,7 @@
 """The few-shot LLM baseline, offline: a tiny randomly initialised causal LM built here."""
 
 import pytest
+import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
@@ -42,6 +43,7 @@ def tiny(tmp_path_factory):
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=1024, n_embd=16, n_layer=1, n_head=2,
                         bos_token_id=1, eos_token_id=1)
     folder = tmp_path_factory.mktemp("tiny-llm")
+    torch.manual_seed(0)  # the same weights every run, so the test is the same every run
     GPT2LMHeadModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -57,14 +57,12 @@ def faults(pitch: np.ndarray, onset: np.ndarray, voice: int | None = None) -> di
     crossings = 0
     for upper in [u for u in range(3) if voice is None or voice in (u, u + 1)]:
         crossed = sounding[..., upper, :] & sounding[..., upper + 1, :] & (pitch[..., upper, :] < pitch[..., upper + 1, :])
-        before = np.concatenate([np.zeros_like(crossed[..., :1]), crossed[..., :-1]], axis=-1)
-        crossings = crossings + (crossed & ~before).sum(-1)
+        crossings = crossings + _starts(crossed)
     counts["crossings"] = np.asarray(crossings)
     spacing = 0
     for upper, lower in [p for p in SPACED if voice is None or voice in p]:
         wide = sounding[..., upper, :] & sounding[..., lower, :] & (pitch[..., upper, :] - pitch[..., lower, :] > 12)
-        before = np.concatenate([np.zeros_like(wide[..., :1]), wide[..., :-1]], axis=-1)
-        spacing = spacing + (wide & ~before).sum(-1)
+        spacing = spacing + _starts(wide)
     counts["spacing"] = np.asarray(spacing)
     fifths = octaves = hidden_fifths = hidden_octaves = 0
     position = np.arange(steps)
@@ -87,6 +85,12 @@ def faults(pitch: np.ndarray, onset: np.ndarray, voice: int | None = None) -> di
     counts["parallel fifths"], counts["parallel octaves"] = np.asarray(fifths), np.asarray(octaves)
     counts["hidden fifths"], counts["hidden octaves"] = np.asarray(hidden_fifths), np.asarray(hidden_octaves)
     return counts
+
+
+def _starts(mask: np.ndarray) -> np.ndarray:
+    """How many runs of True the mask (..., steps) holds: a fault lasting several steps counts once."""
+    before = np.concatenate([np.zeros_like(mask[..., :1]), mask[..., :-1]], axis=-1)
+    return (mask & ~before).sum(-1)
 
 
 def count(tokens: mmm.Tokens) -> dict[str, int]:

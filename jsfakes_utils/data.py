@@ -467,15 +467,16 @@ def read_rows(path: str | Path, check: bool = False) -> list[str]:
     if not rows:
         raise ValueError(f"{path} holds no rows")
     if check:
-        kept = []
+        kept, first = [], None
         for i, row in rows:
             report = mmm.validate(row)
             if report.ok:
                 kept.append((i, row))
             else:
+                first = first or f"line {i}: {report.problems[0]}"
                 warnings.warn(f"{path} line {i} is not a valid piece ({report.problems[0]}): left out", stacklevel=2)
         if not kept:
-            raise ValueError(f"{path} holds no valid rows (line {rows[0][0]}: {mmm.validate(rows[0][1]).problems[0]})")
+            raise ValueError(f"{path} holds no valid rows ({first})")
         rows = kept
     return [row for _, row in rows]
 

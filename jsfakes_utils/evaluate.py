@@ -38,7 +38,7 @@ METRICS = {
     "note-length distance": "total variation distance of the note-length histogram from the test split's",
     "out of range (%)": "notes outside their voice's pitch range in the training split",
     "crossings / 100 beats": "times a lower voice moves above the voice above it (S-A, A-T, T-B)",
-    "parallel fifths / 100 beats": "two voices moving the same way from a perfect fifth to a perfect fifth (any pair)",
+    "parallel fifths / 100 beats": "two voices both moving from a perfect fifth to a perfect fifth, also by contrary motion (any pair)",
     "parallel octaves / 100 beats": "the same from octave (or unison) to octave",
     "spacing / 100 beats": "more than an octave opening between soprano and alto, or alto and tenor",
     "hidden fifths / 100 beats": "soprano and bass moving the same way into a fifth, the soprano by a leap",

@@ -23,6 +23,7 @@ the same whatever the batch size or padding.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import json
@@ -303,14 +304,14 @@ def oversampled(rows: Sequence[str], times: dict[str, int]) -> list[str]:
     if unknown or any(k < 1 for k in times.values()):
         raise ValueError(f"oversample takes styles of {', '.join(STYLES)} with whole counts >= 1, "
                          f"not {times}")
-    tags = {f"STYLE={STYLES[style][0]}": k for style, k in times.items()}
-    out = []
+    tags = {f"STYLE={STYLES[style][0]}": style for style in times}
+    out, found = [], collections.Counter()
     for row in rows:
-        tag = next((w for w in row.split(maxsplit=3)[:3] if w.startswith("STYLE=")), None)
-        out += [row] * tags.get(tag, 1)
+        style = next((tags[w] for w in row.split(maxsplit=3)[:3] if w in tags), None)
+        found[style] += 1
+        out += [row] * times.get(style, 1)
     for style, k in times.items():
-        n = sum(1 for row in rows if f"STYLE={STYLES[style][0]}" in row.split(maxsplit=3)[:3])
-        print(f"oversampling {style}: {n:,} rows x {k} = {n * k:,}")
+        print(f"oversampling {style}: {found[style]:,} rows x {k} = {found[style] * k:,}")
     return out
 
 

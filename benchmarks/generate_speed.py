@@ -3,8 +3,8 @@
     python benchmarks/generate_speed.py            # medians of 7 runs after one warm-up
     python benchmarks/generate_speed.py --repeats 3 --threads 2
 
-Targets (issue 5, on the 2-core CPU): one chorale ≤ 1 s median, a batch of 8 ≤ 3 s.
-A run is generate.sample (constrained, KV cache) + decode + FluidSynth (or the sine synth) —
+Targets (issue 11, at the defaults, on the 2-core CPU): one chorale ≤ 1.5 s median, a batch of 8 ≤ 4 s.
+A run is generate.sample (the defaults: constrained, voice-leading help) + decode + FluidSynth (or the sine synth) —
 everything `studio.generate_and_play` does before showing a piece, without the piano roll.
 """
 

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import logging
+import inspect
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 import torch
-from transformers import LogitsProcessor, LogitsProcessorList
 
-from . import counterpoint, mmm
+from . import counterpoint, mmm, sampling
 from . import tokenizer as tokenizers
 
 # Lowest and highest pitch of each voice in the js-fakes-4bars train split, by INST (soprano,
@@ -325,22 +324,6 @@ class Guide:
         return out
 
 
-class ConstrainedLogits(LogitsProcessor):
-    """A Hugging Face logits processor that gives every word a `Guide` forbids a score of -inf."""
-
-    def __init__(self, guide: Guide):
-        self.guide, self.started = guide, False
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        if self.started:  # the first call comes right after the prompt: nothing new to hear yet
-            self.guide.advance(input_ids[:, -1].tolist())
-        self.started = True
-        allowed = torch.from_numpy(self.guide.mask()).to(scores.device)  # (B, guide's vocabulary)
-        mask = torch.zeros_like(scores, dtype=torch.bool)  # (B, model's vocabulary), maybe larger
-        mask[:, :allowed.shape[1]] = allowed
-        return scores.masked_fill(~mask, -float("inf"))
-
-
 # ----------------------------------------------------------------------------------------------
 # Voice-leading help: the yardstick's counters, asked before each note and each note length
 # ----------------------------------------------------------------------------------------------
@@ -484,23 +467,6 @@ class _Lines:
         return self._faults(pitch, onset) - self.mine()
 
 
-class VoiceLeadingLogits(LogitsProcessor):
-    """The Hugging Face logits processor of a `VoiceLeading`: subtracts its penalties."""
-
-    def __init__(self, voice_leading: VoiceLeading):
-        self.voice_leading, self.started = voice_leading, False
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        if self.started:
-            self.voice_leading.advance(input_ids[:, -1].tolist())
-        self.started = True
-        allowed = torch.isfinite(scores).cpu().numpy()  # what the grammar (or top-k) already ruled out is not scored
-        cost = torch.from_numpy(self.voice_leading.penalty(allowed)).to(scores.device, scores.dtype)
-        out = scores.clone()
-        out[:, :cost.shape[1]] -= cost
-        return out
-
-
 # ----------------------------------------------------------------------------------------------
 # Sampling
 # ----------------------------------------------------------------------------------------------
@@ -562,7 +528,7 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
             rows += model.sample(b, words, temperature, top_k, top_p=top_p, seed=seed + start,
                                  max_tokens=length, guide=guide, voice_leading=helper)
         else:
-            rows += _sample_hf(model, tokenizer, words, b, temperature, top_k, top_p, seed + start, length, guide,
+            rows += _sample_lm(model, tokenizer, words, b, temperature, top_k, top_p, seed + start, length, guide,
                                helper)
     return rows
 
@@ -625,34 +591,76 @@ def _vocabulary(model, tokenizer) -> list[str]:
     return words + [""] * (size - len(words))
 
 
-class _PaddedRowsWarning(logging.Filter):
-    """Drops transformers' "pass an attention_mask" warning: in a batch, a row that has reached
-    PIECE_END is padded while the others go on, and what the model computes for it is thrown away."""
+def _sample_lm(model, tokenizer, words, b, temperature, top_k, top_p, seed, length, guide, helper) -> list[str]:
+    """`b` rows from a Hugging Face causal LM, through the one sampling loop (`sampling.run`)."""
+    vocab = _vocabulary(model, tokenizer)
+    # Never sampled: padded embedding rows (no word) and the padding word (what a finished row is filled with)
+    known = torch.tensor([bool(w) and w != tokenizer.pad_token for w in vocab], device=model.device)
+    end = vocab.index("PIECE_END") if "PIECE_END" in vocab else -1
+    steps = _GPT2Steps(model, b) if _GPT2Steps.fits(model) else _CachedSteps(model)
+    prompt = torch.tensor([tokenizer.convert_tokens_to_ids(words)] * b, device=model.device)  # (B, T)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "recommend passing in an `attention_mask`" not in record.getMessage()
+    def next_probs(chosen, active):
+        ids = prompt if chosen is None else torch.from_numpy(np.where(chosen < 0, max(end, 0), chosen))[:, None]
+        logits = steps(ids.to(model.device)).float()  # (B, V) for the word after each row's last
+        probs = torch.softmax(logits.masked_fill(~known, -torch.inf), dim=-1)
+        return probs[torch.from_numpy(active).to(model.device)].double().cpu().numpy()
 
-
-logging.getLogger("transformers.modeling_utils").addFilter(_PaddedRowsWarning())
-
-
-def _sample_hf(model, tokenizer, words, b, temperature, top_k, top_p, seed, length, guide, helper=None) -> list[str]:
-    ids = torch.tensor([tokenizer.convert_tokens_to_ids(words)], device=model.device)  # (1, T)
-    end = tokenizer.convert_tokens_to_ids("PIECE_END")
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else end
-    options = dict(do_sample=True, temperature=temperature, top_k=top_k or 0, top_p=top_p or 1.0) \
-        if temperature > 0 else dict(do_sample=False, temperature=None, top_k=None, top_p=None)
-    torch.manual_seed(seed)
     model.eval()
     with torch.inference_mode():
-        out = model.generate(ids.repeat(b, 1), attention_mask=torch.ones_like(ids).repeat(b, 1),
-                             max_length=length, eos_token_id=end, pad_token_id=pad, use_cache=True,
-                             logits_processor=LogitsProcessorList([ConstrainedLogits(guide)] * bool(guide) +
-                                                                  [VoiceLeadingLogits(helper)] * bool(helper)),
-                             **options)
-    rows = []
-    for row in out.tolist():
-        if end in row[ids.shape[1]:]:
-            row = row[:row.index(end, ids.shape[1]) + 1]
-        rows.append(" ".join(t for t in tokenizer.convert_ids_to_tokens(row) if t != tokenizer.pad_token))
-    return rows
+        picked = sampling.run(next_probs, b, length - len(words), end, temperature, top_k, top_p, seed, guide, helper)
+    return [" ".join(words + [vocab[i] for i in ids]) for ids in picked]
+
+
+class _CachedSteps:
+    """Any causal LM's scores for the word after each row's last, one new word per call (KV cache)."""
+
+    def __init__(self, model):
+        self.model, self.cache = model, None
+        self.key = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+    def __call__(self, ids: torch.Tensor) -> torch.Tensor:  # (B, T) new words -> (B, V)
+        out = self.model(input_ids=ids, use_cache=True, **{self.key: self.cache})
+        self.cache = out[self.key]
+        return out.logits[:, -1]
+
+
+class _GPT2Steps:
+    """`_CachedSteps` for a GPT-2, its forward pass written out over a KV cache of its own.
+
+    The same arithmetic as transformers' GPT2LMHeadModel (tests/test_generate.py compares the
+    scores), in about half the time per word on a small CPU, where the library's per-layer
+    bookkeeping (cache objects, masks, hooks) costs more than the layers' matrix products.
+    """
+
+    @staticmethod
+    def fits(model) -> bool:
+        c = model.config
+        return (c.model_type == "gpt2" and c.scale_attn_weights and not c.scale_attn_by_inverse_layer_idx
+                and not c.reorder_and_upcast_attn and not c.add_cross_attention)
+
+    def __init__(self, model, batch: int):
+        c, weight = model.config, model.transformer.wte.weight
+        self.model, self.heads, self.t = model, c.n_head, 0
+        self.cache = torch.zeros(c.n_layer, 2, batch, c.n_head, 128, c.n_embd // c.n_head,
+                                 dtype=weight.dtype, device=weight.device)  # (L, k/v, B, H, T, D), grows
+        tanh = c.activation_function in ("gelu_new", "gelu_pytorch_tanh")  # GPT-2's own: exact in torch
+        self.act = (lambda x: torch.nn.functional.gelu(x, approximate="tanh")) if tanh else None
+
+    def __call__(self, ids: torch.Tensor) -> torch.Tensor:  # (B, T) new words -> (B, V)
+        F, net, (B, T), t = torch.nn.functional, self.model.transformer, ids.shape, self.t
+        assert t == 0 or T == 1, "a prompt first, then one word per row at a time"
+        if t + T > self.cache.shape[4]:  # grow it 128 words at a time: rows rarely fill the context
+            shape = list(self.cache.shape)
+            shape[4] = max(128, t + T - shape[4])
+            self.cache = torch.cat([self.cache, self.cache.new_zeros(shape)], dim=4)
+        x = net.wte(ids) + net.wpe(torch.arange(t, t + T, device=ids.device))  # (B, T, C)
+        for block, cache in zip(net.h, self.cache):
+            q, k, v = block.attn.c_attn(block.ln_1(x)).view(B, T, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+            cache[0, :, :, t:t + T], cache[1, :, :, t:t + T] = k, v  # q, k, v: (B, H, T, D)
+            a = F.scaled_dot_product_attention(q, cache[0, :, :, :t + T], cache[1, :, :, :t + T], is_causal=T > 1)
+            x = x + block.attn.c_proj(a.transpose(1, 2).reshape(B, T, -1))
+            hidden = block.mlp.c_fc(block.ln_2(x))
+            x = x + block.mlp.c_proj(self.act(hidden) if self.act else block.mlp.act(hidden))
+        self.t += T
+        return self.model.lm_head(net.ln_f(x[:, -1]))  # (B, V)

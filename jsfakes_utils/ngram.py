@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import mmm
+from . import mmm, sampling
 
 MAX_ORDER = 8
 UNK = "[UNK]"  # the word an unknown word is scored as (the tokenizer's unknown token)
@@ -154,39 +154,19 @@ class NGram:
         if top_k is not None and top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {top_k}")
         prefix = mmm.words(prompt)
-        rng = np.random.default_rng(seed)
-        rows = np.tile(self.encode(prefix), (n, 1))  # (B, T)
-        padded = np.concatenate([np.zeros((n, self.order - 1), np.int64), rows], axis=1)
-        done = np.zeros(n, bool)
-        end = self.ids.get("PIECE_END", -1)
-        generated = []
-        for _ in range(max(max_tokens - len(prefix), 0)):
-            active = np.flatnonzero(~done)  # finished rows are not computed again
-            history = padded[active, padded.shape[1] - (self.order - 1):]
-            probs = self.distribution(history)  # (active rows, V)
+        history = np.tile(np.concatenate([np.zeros(self.order - 1, np.int64), self.encode(prefix)]), (n, 1))
+
+        def next_probs(chosen, active):
+            nonlocal history
+            if chosen is not None:
+                history = np.concatenate([history, chosen[:, None] + 1], axis=1)  # ids start at 1
+            probs = self.distribution(history[active, history.shape[1] - (self.order - 1):])  # (active, V)
             probs[:, 0] = 0.0  # never sample [UNK]: it carries only the floor's probability
-            if guide is not None:
-                probs *= guide.mask()[active]
-            if voice_leading is not None:
-                steered = probs * np.exp(-voice_leading.penalty()[active])
-                keep = steered.sum(1) > 0  # a row whose every word is forbidden keeps its choice
-                probs[keep] = steered[keep]
-            chosen = np.zeros(n, np.int64)  # 0 marks "already finished"
-            chosen[active] = _choose(probs, temperature, top_k, rng, top_p) + 1  # ids start at 1
-            for helper in (guide, voice_leading):
-                if helper is not None:
-                    helper.advance(chosen - 1)  # a finished row gets -1: nothing to hear
-            generated.append(chosen)
-            padded = np.concatenate([padded, chosen[:, None]], axis=1)
-            done |= chosen == end
-            if done.all():
-                break
-        out = []
-        for i in range(n):
-            ids = [int(g[i]) for g in generated]
-            ids = ids[:ids.index(0)] if 0 in ids else ids
-            out.append(" ".join(prefix + [self.vocab[j - 1] for j in ids]))
-        return out
+            return probs
+
+        picked = sampling.run(next_probs, n, max_tokens - len(prefix), self.ids.get("PIECE_END", 0) - 1,
+                              temperature, top_k, top_p, seed, guide, voice_leading)
+        return [" ".join(prefix + [self.vocab[j] for j in ids]) for ids in picked]
 
     # -- saving ----------------------------------------------------------------------------------
 
@@ -310,27 +290,3 @@ def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.nda
     """values[i] where keys[i] == query, else 0 (keys sorted)."""
     at, found = _find(keys, queries)
     return np.where(found, values[at], 0)
-
-
-def _choose(probs: np.ndarray, temperature: float, top_k: int | None, rng, top_p: float | None = None) -> np.ndarray:
-    """One index per row of probs (B, V), after temperature, top-k and top-p."""
-    if temperature == 0:
-        return probs.argmax(axis=1)
-    logits = np.log(np.maximum(probs, 1e-300)) / temperature
-    logits[probs <= 0] = -np.inf  # a word ruled out stays out
-    order = np.argsort(-logits, axis=1, kind="stable")  # ties: the first, as argmax
-    drop = np.zeros_like(logits, dtype=bool)
-    if top_k is not None and top_k < probs.shape[1]:
-        np.put_along_axis(drop, order[:, top_k:], True, axis=1)
-    if top_p is not None and top_p < 1:
-        ranked = np.take_along_axis(logits, order, axis=1)
-        weights = np.exp(ranked - ranked[:, :1])
-        mass = weights.cumsum(axis=1) / weights.sum(axis=1, keepdims=True)
-        beyond = np.concatenate([np.zeros((len(probs), 1), bool), mass[:, :-1] >= top_p], axis=1)
-        np.put_along_axis(drop, order, np.take_along_axis(drop, order, axis=1) | beyond, axis=1)
-    logits[drop] = -np.inf
-    logits -= logits.max(axis=1, keepdims=True)
-    weights = np.exp(logits)
-    cumulative = weights.cumsum(axis=1)
-    u = rng.random((len(probs), 1)) * cumulative[:, -1:]  # below the total, so a word of weight > 0
-    return (cumulative <= u).sum(axis=1)

@@ -155,3 +155,74 @@ def test_generate_defaults_are_the_settings_defaults():
     d = generate.Settings()
     fields = ("temperature", "top_p", "voice_leading", "best_of", "style", "voice", "seed")
     assert [getattr(args, f) for f in fields] == [getattr(d, f) for f in fields]
+
+
+def _loss(printed: str) -> float:
+    return float(printed.split("test loss (mean over all test tokens) ")[1].split(";")[0])
+
+
+def test_train_flags_budget_transpose_resume_init(tmp_path, capsys):
+    from jsfakes_utils import tokenizer
+
+    from test_evaluate import CROSSING, FIFTHS, OCTAVES
+
+    rows = [FIFTHS, mmm.transpose(FIFTHS, 2), OCTAVES, VALID]  # FIFTHS's voices have room to move by 1 and 2
+    (tmp_path / "train.txt").write_text("".join(r + "\n" for r in rows))
+    (tmp_path / "test.txt").write_text(CROSSING + "\n")
+    every = [mmm.transpose(r, k) for r in rows + [CROSSING] for k in (-1, 0, 1)]
+    tokenizer.save_tokenizer(tokenizer.train_tokenizer(every), tmp_path / "tokenizer")
+    base = ["train", "--preset", "quick", "--data", str(tmp_path), "--precision", "fp32"]
+    run = tmp_path / "run"
+    # a budget of 6 ms stops the run after its first step, with a checkpoint to resume from
+    assert cli.main(base + ["--out", str(run), "--max-steps", "50", "--max-minutes", "0.0001", "--transpose", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "\n1 steps in" in printed and (run / "checkpoint-1").is_dir()
+    more = int(printed.split("transposition by up to ±1 semitones: ")[1].split()[0])
+    assert more == 2  # FIFTHS up 1, its copy down 1; the others have no room (voices stay in range)
+    assert cli.main(base + ["--out", str(run), "--max-steps", "3", "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert "\n3 steps in" in printed and (run / "checkpoint-3").is_dir()
+    trained = _loss(printed)
+    # --init starts from those weights: one step at a tiny learning rate leaves its loss where it was
+    assert cli.main(base + ["--out", str(tmp_path / "tuned"), "--init", str(run / "model"), "--max-steps", "1",
+                            "--learning-rate", "1e-9"]) == 0
+    assert _loss(capsys.readouterr().out) == pytest.approx(trained, abs=1e-4)
+    assert cli.main(base + ["--out", str(tmp_path / "fresh"), "--max-steps", "1", "--learning-rate", "1e-9"]) == 0
+    assert abs(_loss(capsys.readouterr().out) - trained) > 0.01  # a fresh model is elsewhere
+
+
+def test_generate_ngram_and_decode_flags(tmp_path, capsys):
+    from test_evaluate import CROSSING, FIFTHS, OCTAVES
+
+    (tmp_path / "train.txt").write_text(f"{FIFTHS}\n{OCTAVES}\n{VALID}\n")
+    (tmp_path / "test.txt").write_text(f"{CROSSING}\n")
+
+    def pieces(*flags):
+        out = tmp_path / f"g{len(list(tmp_path.iterdir()))}"
+        assert cli.main(["generate", "--n", "2", "--seed", "5", "--sine", "--data", str(tmp_path), "--out", str(out),
+                         *flags]) == 0
+        return [(out / f"piece-{k}.txt").read_text().strip() for k in (1, 2)], capsys.readouterr().out
+
+    default, printed = pieces()
+    assert "bundled, constrained" in printed and all(mmm.validate(r).ok for r in default)
+    bass, _ = pieces("--voice", "bass")
+    assert all(r.split()[4] == "INST=32" for r in bass) and all(r.split()[4] == "INST=0" for r in default)
+    narrow, _ = pieces("--top-p", "0.3")
+    assert narrow != default and all(mmm.validate(r).ok for r in narrow)
+    free, printed = pieces("--free", "--voice-leading", "0")
+    assert free != default and "bundled, constrained" not in printed and "bundled" in printed
+    # the n-gram's sampling flags: temperature 0 is greedy, top-k 1 the same
+    samples = {}
+    for flags in (["--temperature", "0"], ["--top-k", "1"], []):
+        file = tmp_path / f"s{len(samples)}.txt"
+        assert cli.main(["ngram", "--order", "3", "--data", str(tmp_path), "--samples", str(file), "--n", "4", *flags]) == 0
+        samples[" ".join(flags)] = file.read_text().splitlines()
+    assert len(set(samples["--temperature 0"])) == 1 and samples["--top-k 1"] == samples["--temperature 0"]
+    assert len(set(samples[""])) > 1
+    # decode --repair: a row strict decoding refuses is repaired, with a warning
+    broken = tmp_path / "broken.txt"
+    broken.write_text(VALID.replace(" NOTE_OFF=60", "", 1) + "\n")
+    assert cli.main(["decode", str(broken), "--out", str(tmp_path / "d1")]) == 2
+    assert "--repair repairs it" in capsys.readouterr().err
+    assert cli.main(["decode", str(broken), "--repair", "--out", str(tmp_path / "d2")]) == 0
+    assert {p.suffix for p in (tmp_path / "d2").iterdir()} == {".txt", ".mid", ".wav", ".png"}

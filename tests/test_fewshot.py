@@ -62,6 +62,19 @@ def test_run_with_a_local_model_is_seeded_and_scored(tiny):
     assert table.loc["valid (%)", "few-shot"] == 0  # random weights never write a whole chorale
 
 
+def test_a_chat_model_gets_the_prompt_as_system_and_user_messages(tiny):
+    _, tokenizer = load_model(tiny)
+    tokenizer.chat_template = ("{% for m in messages %}<{{ m['role'] }}> {{ m['content'] }} {% endfor %}"
+                               "{% if add_generation_prompt %}<assistant>{% endif %}")
+    prompt = fewshot.build_prompt(EXAMPLES, k=2, seed=0)
+    system, user = prompt.split("\n\n", 1)
+    ids = fewshot._prompt_ids(tokenizer, prompt)[0].tolist()
+    assert ids == tokenizer(f"<system> {system} <user> {user} <assistant>")["input_ids"]
+    assert system == fewshot.SYSTEM and user.endswith(fewshot.REQUEST)  # instructions apart from the examples
+    tokenizer.chat_template = None
+    assert fewshot._prompt_ids(tokenizer, prompt)[0].tolist() == tokenizer(prompt)["input_ids"]
+
+
 def test_prompt_longer_than_the_context_is_refused(tiny):
     model, tokenizer = load_model(tiny)
     with pytest.raises(ValueError, match="exceeds the model's context of 1024"):

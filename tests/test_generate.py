@@ -3,6 +3,7 @@
 import random
 
 import pytest
+import torch
 
 from jsfakes_utils import evaluate, generate, mmm, model, ngram, tokenizer
 from test_train import ROWS
@@ -36,10 +37,36 @@ def test_sampling_is_seeded_and_ends_at_piece_end(net_and_tok):
     a = generate.sample(net, tok, n=3, seed=1, max_new_tokens=40, batch_size=2, constrained=False)
     assert a == generate.sample(net, tok, n=3, seed=1, max_new_tokens=40, batch_size=2, constrained=False)
     assert len(a) == 3 and all(r.startswith("PIECE_START") for r in a)
-    assert all(len(r.split()) <= 41 and "[PAD]" not in r for r in a)
-    assert all(r.split().count("PIECE_END") <= 1 and ("PIECE_END" not in r or r.endswith("PIECE_END")) for r in a)
+    # a row stops at its first PIECE_END, or else only at the limit: exactly 40 words after the prompt
+    assert all(r.endswith("PIECE_END") and r.split().count("PIECE_END") == 1 or len(r.split()) == 41 for r in a)
+    assert not any("[PAD]" in r for r in a)  # the padding word is never sampled
     greedy = generate.sample(net, tok, n=3, temperature=0, max_new_tokens=20, constrained=False)
     assert len(set(greedy)) == 1
+
+
+def test_the_written_out_gpt2_scores_words_as_transformers_does(random_model):
+    net, tok = random_model
+    words = torch.randint(0, len(tok), (3, 300), generator=torch.Generator().manual_seed(0))  # (B, T)
+    net.eval()  # as sampling does: no dropout
+    with torch.inference_mode():
+        expected = net(input_ids=words).logits  # (B, T, V): every position at once, no cache
+        for steps in (generate._GPT2Steps(net, 3), generate._CachedSteps(net)):
+            # the prompt, then word by word (the GPT-2's cache grows twice)
+            got = [steps(words[:, :8])] + [steps(words[:, t:t + 1]) for t in range(8, 300)]
+            assert torch.allclose(torch.stack(got, 1), expected[:, 7:], atol=1e-4), type(steps).__name__
+
+
+def test_any_causal_lm_samples_valid_pieces_through_the_cache():
+    """A model that is not a GPT-2 takes the library's forward pass with its KV cache: same loop, same grammar."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+    tok = tokenizer.train_tokenizer([EVERY_WORD])
+    torch.manual_seed(0)
+    net = LlamaForCausalLM(LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                       num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=512))
+    assert not generate._GPT2Steps.fits(net)
+    rows = generate.sample(net, tok, n=2, prompt=generate.prompt("bass", 48, tok), seed=0, voice_leading=6)
+    assert all(mmm.validate(r).ok for r in rows) and rows == generate.sample(
+        net, tok, n=2, prompt=generate.prompt("bass", 48, tok), seed=0, voice_leading=6)
 
 
 def test_prompt_and_settings_are_checked(net_and_tok):
@@ -81,7 +108,9 @@ def test_constrained_pieces_finish_within_a_tight_length(random_model):
     start = generate.prompt("tenor", 55, tok)
     for seed in range(4):
         (row,) = generate.sample(net, tok, prompt=start, seed=seed, temperature=1.5, max_new_tokens=60)
-        assert mmm.validate(row).ok and row.startswith(start) and len(row.split()) <= len(start.split()) + 60
+        assert mmm.validate(row).ok and row.startswith(start)
+        (loose,) = generate.sample(net, tok, prompt=start, seed=seed, temperature=1.5)
+        assert len(loose.split()) > len(start.split()) + 60  # so the limit was binding: the grammar made it fit
     with pytest.raises(ValueError, match="no valid piece fits"):
         generate.sample(net, tok, prompt=start, max_new_tokens=30)  # 4 tracks of 4 bars need more words
 

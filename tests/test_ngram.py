@@ -111,6 +111,9 @@ def test_greedy_is_always_the_same_and_top_k_1_is_greedy():
     greedy = model.sample(4, temperature=0, seed=1, max_tokens=60)
     assert len(set(greedy)) == 1
     assert model.sample(4, top_k=1, seed=9, max_tokens=60) == greedy
+    assert model.sample(4, top_p=1e-9, seed=9, max_tokens=60) == greedy  # a tiny top-p keeps only the likeliest
+    wide, cut = (model.sample(64, top_p=p, seed=2, max_tokens=12) for p in (1.0, 0.5))
+    assert len({r.split()[-1] for r in cut}) < len({r.split()[-1] for r in wide})  # top-p drops the unlikely
     prompt = "PIECE_START STYLE=JSFAKES GENRE=JSFAKES TRACK_START INST=32"
     assert model.sample(1, prompt=prompt, max_tokens=40)[0].startswith(prompt)
     with pytest.raises(ValueError, match="temperature"):

@@ -179,29 +179,43 @@ def _files(folder):
     (folder / "empty.txt").write_text("\n\n")
     (folder / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
     (folder / "invalid.txt").write_text("PIECE_START TRACK_START oops\n")
+    datasets = {}
+    for kind in ("empty", "binary", "invalid"):  # dataset folders whose train.txt is such a file
+        (folder / f"{kind}data").mkdir(exist_ok=True)
+        (folder / f"{kind}data" / "train.txt").write_bytes((folder / f"{kind}.txt").read_bytes())
+        (folder / f"{kind}data" / "test.txt").write_text(VALID + "\n")
+        datasets[f"{kind}data"] = str(folder / f"{kind}data")
     return {"missing": str(folder / "missing.txt"), "empty": str(folder / "empty.txt"),
             "binary": str(folder / "binary.txt"), "invalid": str(folder / "invalid.txt"),
-            "nodata": str(folder / "nodata")}
+            "nodata": str(folder / "nodata"), **datasets}
 
 
 CLI_CASES = {
     # subcommand: [(arguments, a word the one line must hold)]
     "validate": [(["{missing}"], "no such file"), (["{empty}"], "holds no rows"), (["{binary}"], "binary file"),
                  (["{invalid}", "--bars", "0"], "whole number >= 1")],
-    "decode": [(["{missing}"], "no such file"), (["{binary}"], "binary file"), (["{invalid}"], "line 1 cannot be decoded: unknown token 'oops'"),
+    "decode": [(["{missing}"], "no such file"), (["{binary}"], "binary file"), (["{empty}"], "holds no rows"), (["{invalid}"], "line 1 cannot be decoded: unknown token 'oops'"),
                (["{invalid}", "--bpm", "0"], "positive number"), (["{invalid}", "--line", "-2"], "whole number")],
     "generate": [(["--n", "-1"], "whole number >= 1"), (["--bpm", "0"], "positive number"),
                  (["--temperature", "-1"], "number >= 0"), (["--top-p", "1.5"], "(0, 1]"),
                  (["--best-of", "0"], "whole number >= 1"), (["--voice-leading", "nan"], "number >= 0"),
                  (["--first-note", "20", "--voice", "soprano"], "first note"),
-                 (["--model", "{missing}"], "no such folder"), (["--seed", "x"], "whole number")],
+                 (["--model", "{missing}"], "no such folder"), (["--seed", "x"], "whole number"),
+                 (["--data", "{emptydata}"], "holds no rows"), (["--data", "{binarydata}"], "binary file"),
+                 (["--data", "{invaliddata}"], "no valid rows")],
     "ngram": [(["--data", "{nodata}"], "no such file"), (["--order", "99"], "order 1.."),
+              (["--data", "{emptydata}"], "holds no rows"), (["--data", "{binarydata}"], "binary file"),
+              (["--data", "{invaliddata}"], "no valid rows"),
               (["--temperature", "-1"], "number >= 0"), (["--top-k", "0"], "whole number >= 1")],
     "evaluate": [(["{missing}"], "no such file"), (["{binary}"], "binary file"), (["{empty}"], "holds no rows"),
-                 (["{invalid}", "--data", "{nodata}"], "no such file")],
-    "fewshot": [(["--model", "{missing}"], "no such"), (["--model", "x", "--k", "-1"], "whole number >= 0"),
+                 (["{invalid}", "--data", "{nodata}"], "no such file"), (["{invalid}", "--data", "{binarydata}"], "binary file"),
+                 (["{invalid}", "--data", "{invaliddata}"], "no valid rows")],
+    "fewshot": [(["--model", "{missing}"], "no such"), (["--model", "x", "--data", "{binarydata}"], "binary file"),
+                (["--model", "x", "--data", "{emptydata}"], "holds no rows"), (["--model", "x", "--k", "-1"], "whole number >= 0"),
                 (["--model", "x", "--max-new-tokens", "0"], "whole number >= 1")],
     "train": [(["--data", "{nodata}"], "no such file"), (["--epochs", "0"], "positive number"),
+              (["--data", "{emptydata}"], "holds no rows"), (["--data", "{binarydata}"], "binary file"),
+              (["--data", "{invaliddata}"], "no valid rows"),
               (["--learning-rate", "-1"], "positive number"), (["--oversample", "bach"], "STYLE=K"),
               (["--max-minutes", "-5"], "positive number"), (["--init", "{missing}", "--data", "{nodata}"], "no such")],
     "convert": [(["{missing}"], "no such folder"), (["{empty}"], "it is a file")],

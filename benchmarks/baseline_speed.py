@@ -1,6 +1,6 @@
 """The n-gram baseline and the yardstick, timed and scored on js-fakes-4bars.
 
-    python benchmarks/baseline_speed.py --data-dir ../shared/data/js-fakes
+    python benchmarks/baseline_speed.py
 
 Targets: fitting an n-gram on the 4,016 training rows in at most 2 s for n <= 6, and scoring
 1,000 samples with `evaluate` in a few seconds. Prints, per order: fit time (median of --repeat),
@@ -28,14 +28,12 @@ def timed(f, repeat=1):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default=None, help=f"JS-Fakes folder (default: ${config.DATA_DIR_VARIABLE})")
+    parser.add_argument("--data-dir", default=None, help=f"JS-Fakes folder (default: ${config.DATA_DIR_VARIABLE}, else the package's)")
     parser.add_argument("--repeat", type=int, default=5, help="timed fits per order (default: %(default)s)")
     parser.add_argument("--samples", type=int, default=1000, help="samples to evaluate (default: %(default)s)")
     parser.add_argument("--bach", action="store_true", help="also compare voice leading with music21's Bach chorales")
     args = parser.parse_args()
     folder = config.jsfakes_dir(args.data_dir)
-    if folder is None:
-        parser.error(f"give --data-dir or set {config.DATA_DIR_VARIABLE}")
     rows = data.load_rows("jsfakes", folder)
     train, test = [r["text"] for r in rows.train], [r["text"] for r in rows.test]
     print(f"{len(train):,} training rows, {len(test):,} test rows, {os.cpu_count()} CPU(s)")

@@ -1,5 +1,5 @@
 """Hearing and saving music: FluidSynth with a General MIDI SoundFont, a sine-synth fallback,
-an instrument per voice, WAV, MIDI and MusicXML export, and inline players for notebooks.
+an instrument per voice, WAV and MIDI export, and inline players for notebooks (scores: `score`).
 
 Introduced in notebook 01; notebook 05 chooses the instruments.
 """
@@ -94,11 +94,25 @@ def synthesize(sequence, sample_rate: int = SAMPLE_RATE, soundfont_path: str | P
     if use_sine:
         audio = note_seq.synthesize(sequence, sample_rate=sample_rate)
     else:
-        with warnings.catch_warnings():  # note_seq still passes pretty_midi's deprecated sf2_path
-            warnings.filterwarnings("ignore", message="The parameter 'sf2_path' is deprecated")
-            audio = note_seq.fluidsynth(sequence, sample_rate=sample_rate, sf2_path=str(soundfont(soundfont_path)))
+        audio = _fluidsynth(sequence, soundfont(soundfont_path), sample_rate)
     peak = np.abs(audio).max() if len(audio) else 0.0
     return (audio / peak * 0.9 if peak > 0 else audio).astype(np.float32)
+
+
+def _fluidsynth(sequence, path: Path, sample_rate: int) -> np.ndarray:
+    """FluidSynth's rendering, a fresh synth per piece (so the same piece sounds the same every time)
+    that loads only the samples of the instruments it plays: FluidR3 (148 MB) in 0.04 s, not 0.25 s."""
+    import fluidsynth
+
+    synth = fluidsynth.Synth(samplerate=float(sample_rate), **{"synth.dynamic-sample-loading": 1})
+    try:
+        font = synth.sfload(str(path))
+        if font < 0:
+            raise ValueError(f"FluidSynth cannot read the SoundFont {path}")
+        midi = note_seq.note_sequence_to_pretty_midi(sequence)
+        return midi.fluidsynth(synthesizer=synth, sfid=font) if midi.instruments else np.zeros(0)
+    finally:
+        synth.delete()
 
 
 def wav_bytes(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
@@ -132,19 +146,6 @@ def write_midi(sequence, path: str | Path, instruments=None) -> Path:
     """Write a MIDI file (see `midi_bytes`)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_bytes(midi_bytes(sequence, instruments))
-    return Path(path)
-
-
-def write_musicxml(sequence, path: str | Path, instruments=None) -> Path:
-    """Write a MusicXML score (for MuseScore, Finale, …), one part per voice, through music21."""
-    import tempfile
-
-    import music21
-
-    with tempfile.TemporaryDirectory() as tmp:
-        score = music21.converter.parse(write_midi(sequence, Path(tmp) / "piece.mid", instruments))
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    score.write("musicxml", fp=str(path))
     return Path(path)
 
 

@@ -19,10 +19,11 @@ RECIPES = ("seed", "fast", "cpu")  # does not import torch (tests keep the lists
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", choices=data.SOURCES, default="auto",
-                   help="where the chorales come from: auto = a local JS-Fakes folder if given, "
-                        "else music21's Bach chorales (offline); github and hub download (default: auto)")
+                   help="where the chorales come from: auto = jsfakes = the JS-Fakes chorales shipped with the "
+                        "package (or --data-dir), music21 = Bach's, offline; github and hub download (default: auto)")
     p.add_argument("--data-dir", default=None,
-                   help=f"a JS-Fakes folder with midi/ inside (default: ${config.DATA_DIR_VARIABLE})")
+                   help=f"another JS-Fakes folder with midi/ inside (default: ${config.DATA_DIR_VARIABLE}, "
+                        "else the one shipped with the package)")
     p.add_argument("--fixed-order", action="store_true",
                    help="keep the tracks in S-A-T-B order instead of shuffling them per row")
     p.add_argument("--seed", type=_whole, default=data.SHUFFLE_SEED,
@@ -200,7 +201,7 @@ def cmd_generate(args) -> int:
                                  bpm=args.bpm, instruments=instruments)
     result = studio.generate_and_play(net, tok, settings, reference=reference, out=args.out,
                                       sine=True if args.sine else None,
-                                      formats=studio.SAVED + ("musicxml",) * args.musicxml)
+                                      formats=studio.SAVED + ("musicxml",) * args.musicxml + ("svg",) * args.score)
     for k, piece in enumerate(result.pieces, 1):
         print(f"piece-{k}: {piece.summary()}\n  wrote {', '.join(str(p) for p in piece.files.values())}")
     print(f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s, audio included")
@@ -365,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an instrument per voice S,A,T,B: names (choir, strings, church organ, …) or GM "
                         "programs 0-127, comma-separated (default: each voice's INST)")
     p.add_argument("--musicxml", action="store_true", help="also write piece-K.musicxml (for notation programs)")
+    p.add_argument("--score", action="store_true", help="also write piece-K.svg: the score, four staves (SATB)")
     p.add_argument("--sine", action="store_true", help="use the sine synth even when FluidSynth is there")
     p.add_argument("--data", default="data/build",
                    help="dataset folder for the novelty figures (default: %(default)s; skipped if absent)")
@@ -441,6 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "when it is loaded. Convert a folder you trust once, then it loads.")
     p.add_argument("folder", help="a model folder with config.json and a pickle checkpoint (pytorch_model.bin)")
     p.set_defaults(run=cmd_convert)
+    for command in sub.choices.values():
+        command.add_argument("--quiet", action="store_true", help="no progress bars (they show only in a terminal)")
     return parser
 
 
@@ -450,6 +454,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    config.QUIET = args.quiet
     shown = warnings.showwarning
     warnings.showwarning = _one_line_warning  # a warning is one line too
     try:

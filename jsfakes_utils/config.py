@@ -5,11 +5,12 @@ Every notebook's parameters cell starts with `QUICK = config.quick_mode()`.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import sys
 from pathlib import Path
 
-DATA_DIR_VARIABLE = "JSFAKES_DATA_DIR"  # a JS-Fakes folder (with midi/), e.g. a clone of js-fakes
+DATA_DIR_VARIABLE = "JSFAKES_DATA_DIR"  # another JS-Fakes folder (with midi/), e.g. a clone of js-fakes
 CACHE_VARIABLE = "JSFAKES_CACHE"  # where downloads and converted corpora are kept
 
 
@@ -23,18 +24,34 @@ def on_colab() -> bool:
     return "COLAB_RELEASE_TAG" in os.environ or "google.colab" in sys.modules
 
 
-def jsfakes_dir(data_dir: str | Path | None = None) -> Path | None:
-    """The JS-Fakes folder from the argument or JSFAKES_DATA_DIR, or None when neither is set.
+# The JS-Fakes chorales ship inside the package (CC BY 4.0, by Omar Peracha; see its README and LICENSE).
+JSFAKES = Path(str(importlib.resources.files("jsfakes_utils") / "js-fakes"))
 
-    Raises FileNotFoundError when the folder is given but has no midi/ inside.
+
+def jsfakes_dir(data_dir: str | Path | None = None) -> Path:
+    """The JS-Fakes folder: the argument, else JSFAKES_DATA_DIR, else the one shipped in the package.
+
+    Raises FileNotFoundError when the folder has no midi/ inside.
     """
     given = data_dir or os.environ.get(DATA_DIR_VARIABLE)
-    if not given:
-        return None
-    folder = Path(given).expanduser()
+    folder = Path(given).expanduser() if given else JSFAKES
     if not (folder / "midi").is_dir():
         raise FileNotFoundError(f"{folder} is not a JS-Fakes folder: it has no midi/ inside")
     return folder
+
+
+QUIET = False  # no progress bars (the CLI's --quiet sets it)
+
+
+def progress(items, what: str, total: int | None = None):
+    """`items`, with a progress bar once the loop has run 2 s (tqdm: the notebook kind in notebooks).
+
+    Quiet when output goes neither to a terminal nor to a notebook, in quick mode (CI), and with QUIET.
+    """
+    from tqdm.auto import tqdm
+
+    shown = not QUIET and not quick_mode() and ("ipykernel" in sys.modules or sys.stderr.isatty())
+    return tqdm(items, desc=what, total=total, disable=not shown, delay=2, leave=False, unit="")
 
 
 def cache_dir() -> Path:
@@ -43,3 +60,19 @@ def cache_dir() -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
+
+
+# The first code cell of every notebook, the same in each (tests/test_notebooks.py compares them): the
+# one place that names the repository and the ref Colab installs from. It keeps Colab's own torch (the
+# package only needs torch >= 2.4), adds the sound packages, and turns on Colab's widget manager.
+REPOSITORY, REF = "https://github.com/jsfakes/jsfakes", "main"
+COLAB_SETUP = f"""# Setup, on Colab only (elsewhere this cell does nothing): the jsfakes package with its chorales and
+# models, FluidSynth with the FluidR3 instruments, and the widgets. The same cell opens every notebook.
+import subprocess, sys
+if "google.colab" in sys.modules:
+    subprocess.run("apt-get -qq update && apt-get -qq install -y libfluidsynth3 fluid-soundfont-gm",
+                   shell=True, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "jsfakes-utils @ git+{REPOSITORY}@{REF}"], check=True)
+    from google.colab import output
+    output.enable_custom_widget_manager()"""

@@ -2,8 +2,8 @@
 
 Introduced in notebook 01 (exploring) and 02 (building). Sources:
 
-- "jsfakes": the 500 JS-Fakes MIDI files of a local folder (argument or JSFAKES_DATA_DIR). This
-  rebuilds the published js-fakes-4bars exactly: 4,479 rows = 4,016 train + 463 test.
+- "jsfakes": the 500 JS-Fakes MIDI files shipped in the package (or another folder: the argument or
+  JSFAKES_DATA_DIR). This rebuilds the published js-fakes-4bars exactly: 4,479 rows = 4,016 train + 463 test.
 - "extended": the same, plus the 700 jsf-extended chorales as extra training rows.
 - "mix": "extended" plus music21's Bach chorales (their training split) as training rows tagged
   STYLE=BACH GENRE=CHORALE, keeping only Bach rows whose words the JS-Fakes vocabulary has; the test
@@ -11,7 +11,7 @@ Introduced in notebook 01 (exploring) and 02 (building). Sources:
 - "github": the JS-Fakes files downloaded from GitHub (cached, checksummed), then as "jsfakes".
 - "hub": the published train.txt/test.txt downloaded from the Hugging Face hub (cached).
 - "music21": the Bach chorales shipped with music21, offline, tagged STYLE=BACH GENRE=CHORALE.
-- "auto": a local JS-Fakes folder when one is given, else music21 (never the network).
+- "auto": "jsfakes" (offline, like every source but "github" and "hub").
 
 Split by file, never by row: the file names sorted as strings, the last tenth goes to test.
 """
@@ -102,7 +102,7 @@ def sequence_rows(sequence, name: str, shuffle: bool = True, seed: int = SHUFFLE
 def midi_rows(folder: Path, names: list[str], skipped: collections.Counter, **kwargs) -> list[dict]:
     """Rows of the MIDI files `names` (relative to `folder`); unreadable files counted in `skipped`."""
     rows = []
-    for name in names:
+    for name in config.progress(names, f"reading MIDI files in {folder.name}"):
         try:
             sequence = read_midi(folder / name)
         except ValueError:
@@ -287,7 +287,7 @@ def music21_rows(limit: int | None = None, shuffle: bool = True, seed: int = SHU
     skipped = collections.Counter()
     splits = {"train": [], "test": []}
     for split, group in (("train", train_names), ("test", test_names)):
-        for name in group:
+        for name in config.progress(group, f"converting music21's Bach chorales ({split})"):
             try:
                 sequence = music21_sequence(music21.corpus.parse(name))
             except Unrepresentable as why:
@@ -347,26 +347,17 @@ def mix_rows(data_dir: str | Path, shuffle: bool = True, seed: int = SHUFFLE_SEE
 
 def load_rows(source: str = "auto", data_dir: str | Path | None = None, shuffle: bool = True,
               seed: int = SHUFFLE_SEED, limit: int | None = None) -> Rows:
-    """Rows from a source (see the module docstring); `data_dir` defaults to JSFAKES_DATA_DIR.
+    """Rows from a source (see the module docstring); `data_dir`: another JS-Fakes folder (`config.jsfakes_dir`).
 
     shuffle: shuffle the track order of each row (as published); False keeps S, A, T, B.
     limit: for "music21" and "mix", convert only the first `limit` Bach chorales (quick runs).
     """
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
-    if source == "auto":
-        source = "jsfakes" if config.jsfakes_dir(data_dir) else "music21"
-    if source in ("jsfakes", "extended"):
-        folder = config.jsfakes_dir(data_dir)
-        if folder is None:
-            raise FileNotFoundError(f"source {source!r} needs a JS-Fakes folder: pass --data-dir or "
-                                    f"set {config.DATA_DIR_VARIABLE}")
-        return jsfakes_rows(folder, extended=source == "extended", shuffle=shuffle, seed=seed)
+    if source in ("auto", "jsfakes", "extended"):
+        return jsfakes_rows(config.jsfakes_dir(data_dir), extended=source == "extended", shuffle=shuffle, seed=seed)
     if source == "mix":
-        folder = config.jsfakes_dir(data_dir)
-        if folder is None:
-            raise FileNotFoundError(f"source 'mix' needs a JS-Fakes folder: pass --data-dir or set {config.DATA_DIR_VARIABLE}")
-        return mix_rows(folder, shuffle=shuffle, seed=seed, limit=limit)
+        return mix_rows(config.jsfakes_dir(data_dir), shuffle=shuffle, seed=seed, limit=limit)
     if source == "github":
         return jsfakes_rows(github_folder(), shuffle=shuffle, seed=seed)
     if source == "hub":
@@ -494,9 +485,6 @@ def build(source: str = "auto", data_dir: str | Path | None = None, out: str | P
 
 def metadata(data_dir: str | Path | None = None) -> dict:
     """The JS-Fakes listening-test results (metadata/js-fakes-dataset.json), keyed by 'midi/N.mid'."""
-    folder = config.jsfakes_dir(data_dir)
-    if folder is None:
-        raise FileNotFoundError(f"no JS-Fakes folder: pass data_dir or set {config.DATA_DIR_VARIABLE}")
-    path = folder / "metadata" / "js-fakes-dataset.json"
+    path = config.jsfakes_dir(data_dir) / "metadata" / "js-fakes-dataset.json"
     return json.loads(path.read_text())
 

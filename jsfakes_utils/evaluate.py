@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from . import counterpoint, mmm
+from . import config, counterpoint, mmm
 
 GRAM = 4  # diversity compares pieces by their sets of 4-word runs within a track
 MAJOR = np.array([0, 2, 4, 5, 7, 9, 11])  # a major scale's pitch classes (its relative minor has the same)
@@ -190,7 +190,7 @@ def _music(rows: Sequence[str], leading: bool = True) -> dict:
     counts = collections.Counter()
     beats = silent = voice_bars = outside = scored = 0
     per_voice = collections.defaultdict(list)
-    for row in rows:
+    for row in config.progress(rows, "scoring pieces"):
         voices = mmm.voice_steps(row)
         pitch, onset = counterpoint.grid(voices)
         beats += pitch.shape[1] / mmm.STEPS_PER_QUARTER

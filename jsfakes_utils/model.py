@@ -16,7 +16,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 
 # The models committed with the repository (trained by this code; each folder's README.md is its
 # card). BUNDLED is the default everywhere; SMALL, the first one, knows only the JS-Fakes style.
-BUNDLED = Path(__file__).resolve().parent.parent / "models" / "jsfakes-gpt2"
+BUNDLED = Path(__file__).resolve().parent / "models" / "jsfakes-gpt2"  # inside the package: pip installs it
 SMALL = BUNDLED.parent / "jsfakes-small"
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import mmm, sampling
+from . import config, mmm, sampling
 
 MAX_ORDER = 8
 UNK = "[UNK]"  # the word an unknown word is scored as (the tokenizer's unknown token)
@@ -249,7 +249,7 @@ def cross_entropy_curve(train: Sequence[mmm.Tokens], test: Sequence[mmm.Tokens],
                         orders: Iterable[int] = range(1, MAX_ORDER + 1)) -> dict[int, tuple[float, float]]:
     """{order: (train cross-entropy, test cross-entropy)} in nats per token, one fit per order."""
     curve = {}
-    for n in orders:
+    for n in config.progress(list(orders), "n-gram orders"):
         model = train_ngram(train, n)
         curve[n] = (model.cross_entropy(train), model.cross_entropy(test))
     return curve

@@ -20,12 +20,12 @@ def piano_roll(sequence, ax=None, title: str | None = None):
     qpm = sequence.tempos[0].qpm if sequence.tempos else mmm.DEFAULT_BPM
     beats = qpm / 60  # seconds -> quarter notes
     names = {info.instrument: info.name for info in sequence.instrument_infos}
-    seen = set()
+    seen = []  # voices in the order their first note is drawn (the legend's handles come in this order)
     for note in sequence.notes:
         color = VOICE_COLORS[note.instrument % len(VOICE_COLORS)]
         label = None
         if note.instrument not in seen:
-            seen.add(note.instrument)
+            seen.append(note.instrument)
             label = names.get(note.instrument) or mmm.voice_name(note.instrument)
         ax.add_patch(Rectangle((note.start_time * beats, note.pitch - 0.4),
                                (note.end_time - note.start_time) * beats, 0.8,
@@ -38,8 +38,11 @@ def piano_roll(sequence, ax=None, title: str | None = None):
     ax.set_ylim(min(pitches) - 2, max(pitches) + 2)
     ax.set_xlabel("quarter notes")
     ax.set_ylabel("MIDI pitch")
-    if seen:
-        ax.legend(loc="upper right", fontsize="small", ncol=4)
+    if seen:  # S-A-T-B from the top, as a score lists them, outside the notes (right of the plot)
+        handles, labels = ax.get_legend_handles_labels()
+        order = sorted(range(len(handles)), key=lambda i: seen[i])
+        ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     if title:
         ax.set_title(title)
     return ax
@@ -50,7 +53,7 @@ def save_piano_roll(sequence, path, title: str | None = None):
     fig, ax = plt.subplots(figsize=(10, 3.5))
     piano_roll(sequence, ax=ax, title=title)
     fig.tight_layout()
-    fig.savefig(path, format="png", dpi=100)
+    fig.savefig(path, format="png", dpi=100, bbox_inches="tight")  # the legend sits beside the plot
     plt.close(fig)
     return path
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import config
+
 
 def run(next_probs: Callable[[np.ndarray | None, np.ndarray], np.ndarray], n: int, steps: int, end: int,
         temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None, seed: int = 0,
@@ -31,7 +33,7 @@ def run(next_probs: Callable[[np.ndarray | None, np.ndarray], np.ndarray], n: in
     rng = np.random.default_rng(seed % 2**63)  # any whole number: numpy's generators take none below 0
     done = np.zeros(n, bool)
     chosen, picked = None, []
-    for _ in range(max(steps, 0)):
+    for _ in config.progress(range(max(steps, 0)), f"writing {n} piece{'s' * (n > 1)}, word by word"):
         active = np.flatnonzero(~done)  # finished rows are not sampled again
         probs = next_probs(chosen, active)  # (active rows, V)
         allowed = None

@@ -5,7 +5,7 @@ CLI and CI call); `Studio` puts ipywidgets controls in front of it, in two tabs:
 
     "Audio generation": style, voice, first note, BPM, temperature, top-p, voice leading, best of,
                         seed, pieces, constrained, an instrument per voice -> Generate ->
-                        player, piano roll, evaluation, downloads
+                        player, score, piano roll, evaluation, downloads
     "Tokens":           the generated words, a bar per line, with the validity report
 
 Only core ipywidgets are used (7.7 as on Colab, 8.x as in JupyterLab).
@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, evaluate, generate, mmm, plots
+from . import audio, config, evaluate, generate, mmm, plots, score
 from . import model as models
 
 BPM_RANGE = (40, 200)  # the studio's BPM slider
-FORMATS = ("txt", "mid", "wav", "png", "musicxml")  # what a piece can be saved as
+FORMATS = ("txt", "mid", "wav", "png", "musicxml", "svg")  # what a piece can be saved as (svg: the score)
 SAVED = ("txt", "mid", "wav", "png")  # what `export` writes unless told otherwise
 
 
@@ -55,7 +55,9 @@ class Piece:
         valid = "valid" if self.report.ok else f"invalid ({', '.join(sorted(self.report.counts()))})"
         novel = "" if self.novelty is None else \
             f", {self.novelty} ({self.bars_seen:.0%} of its bars seen in training)"
-        return f"{valid}{novel}, {self.report.n_tokens} tokens, {self.sequence.total_time:.1f} s"
+        heard = len(self.audio) / audio.SAMPLE_RATE  # what a player shows: the music and the last notes' ring-out
+        return (f"{valid}{novel}, {self.report.n_tokens} tokens, {self.sequence.total_time:.1f} s "
+                f"({heard:.1f} s with the ring-out)")
 
 
 @dataclasses.dataclass
@@ -67,11 +69,12 @@ class Result:
     seconds: float  # wall time, generation to audio
 
     def _ipython_display_(self):
-        from IPython.display import Audio, Markdown, display
+        from IPython.display import SVG, Audio, Markdown, display
 
         for k, piece in enumerate(self.pieces, 1):
             display(Markdown(f"**Piece {k}** at {self.bpm:g} BPM: {piece.summary()}"))
             display(Audio(piece.audio, rate=audio.SAMPLE_RATE))
+            display(SVG(piece_bytes(piece, "svg")))
             display(piano_roll_png(piece, f"piece {k}", image=True))
 
 
@@ -94,7 +97,7 @@ def generate_and_play(model=None, tokenizer=None, settings: generate.Settings | 
     bpm, instruments = settings.bpm, settings.instruments
     verdicts = evaluate.novelty(rows, reference) if reference is not None else None
     pieces = []
-    for k, row in enumerate(rows):
+    for k, row in enumerate(config.progress(rows, "decoding and playing")):
         with warnings.catch_warnings():  # an invalid piece is repaired to be heard; its report says what
             warnings.simplefilter("ignore")
             piece = to_piece(row, bpm, instruments, sine, strict=False)
@@ -115,7 +118,7 @@ def to_piece(row: mmm.Tokens, bpm: float, instruments=None, sine: bool | None = 
 
 def piece_bytes(piece: Piece, kind: str, instruments=None, title: str | None = None) -> bytes:
     """The piece as a file's bytes, `kind` one of FORMATS: tokens (txt), MIDI (tempo = the BPM),
-    WAV, the piano roll (png) or a MusicXML score. The one place a piece becomes a file."""
+    WAV, the piano roll (png), the score as MusicXML or drawn (svg). The one place a piece becomes a file."""
     if kind == "txt":
         return (piece.tokens + "\n").encode()
     if kind == "mid":
@@ -126,10 +129,9 @@ def piece_bytes(piece: Piece, kind: str, instruments=None, title: str | None = N
         title = title or f"{piece.sequence.tempos[0].qpm:g} BPM"
         return plots.save_piano_roll(piece.sequence, io.BytesIO(), title=title).getvalue()
     if kind == "musicxml":
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            return audio.write_musicxml(piece.sequence, Path(tmp) / "piece.musicxml", instruments).read_bytes()
+        return score.musicxml(piece.sequence, title, instruments)
+    if kind == "svg":
+        return score.svg(piece.sequence, title, instruments).encode()
     raise ValueError(f"unknown format {kind!r}: choose from {', '.join(FORMATS)}")
 
 
@@ -158,9 +160,13 @@ def piano_roll_png(piece: Piece, title: str, image: bool = False):
 DOWNLOADS = (("mid", "audio/midi", "MIDI"), ("wav", "audio/wav", "WAV"), ("txt", "text/plain", "tokens"))
 
 
+LINK = "color:#1a73e8;text-decoration:underline"  # JupyterLab shows a bare <a> as plain black text
+TOKENS = "white-space:pre-wrap;word-break:normal;overflow-wrap:normal"  # JupyterLab's <pre> breaks inside words
+
+
 def _download_link(data: bytes, filename: str, mime: str, label: str) -> str:
     encoded = base64.b64encode(data).decode()
-    return f'<a download="{filename}" href="data:{mime};base64,{encoded}" target="_blank">{label}</a>'
+    return f'<a download="{filename}" href="data:{mime};base64,{encoded}" target="_blank" style="{LINK}">{label}</a>'
 
 
 class Studio:
@@ -213,9 +219,11 @@ class Studio:
         self.tokens = w.HTML(f"<p>{self.NOTHING_YET}</p>")
         self.voice.observe(self._voice_changed, names="value")
         self.button.on_click(lambda _: self.generate())
-        controls = w.HBox([w.VBox([self.style, self.voice, self.first_note, self.bpm, self.temperature, self.top_p,
-                                   self.voice_leading, self.best_of]),
-                           w.VBox([self.seed, self.n, self.constrained] + self.instruments)])
+        left = [self.style, self.voice, self.first_note, self.bpm, self.temperature, self.top_p, self.voice_leading,
+                self.best_of]
+        for control in left + [self.seed, self.n] + self.instruments:
+            control.layout.width = "380px"  # the default leaves a slider 94 px of track
+        controls = w.HBox([w.VBox(left), w.VBox([self.seed, self.n, self.constrained] + self.instruments)])
         self.widget = w.Tab(children=[w.VBox([controls, w.HBox([self.button, self.status]), self.results]),
                                       self.tokens])
         for i, title in enumerate(("Audio generation", "Tokens")):
@@ -267,11 +275,24 @@ class Studio:
             boxes.append(w.VBox([
                 w.HTML(f"<b>Piece {k}</b> at {result.bpm:g} BPM: {html.escape(piece.summary())} — download {links}"),
                 w.Audio(value=piece_bytes(piece, "wav"), format="wav", autoplay=False, loop=False),
+                w.HTML(f'<div class="jsfakes-score" style="max-width:900px">{piece_bytes(piece, "svg").decode()}</div>'),
                 w.Image(value=piano_roll_png(piece, f"piece {k}"), format="png")]))
-        self.results.children = boxes
+        self.results.children = self._pick(boxes)
         self.tokens.value = "".join(
             f"<h4>Piece {k}: {html.escape(str(p.report).splitlines()[0])}</h4>"
-            f"<pre style='white-space:pre-wrap'>{html.escape(mmm.pretty(p.tokens))}</pre>"
-            + ("" if p.report.ok else f"<pre>{html.escape(str(p.report))}</pre>")
+            f"<pre style='{TOKENS}'>{html.escape(mmm.pretty(p.tokens))}</pre>"
+            + ("" if p.report.ok else f"<pre style='{TOKENS}'>{html.escape(str(p.report))}</pre>")
             for k, p in enumerate(result.pieces, 1))
         return result
+
+    def _pick(self, boxes: list) -> list:
+        """One piece on screen at a time, with buttons to choose it: eight pieces are not one long page."""
+        import ipywidgets as w
+
+        if len(boxes) == 1:
+            return boxes
+        picker = w.ToggleButtons(options=[(f"piece {k}", k) for k in range(1, len(boxes) + 1)], value=1)
+        shown = w.Box([boxes[0]])
+        picker.observe(lambda change: setattr(shown, "children", [boxes[change["new"] - 1]]), names="value")
+        self.picker = picker
+        return [picker, shown]

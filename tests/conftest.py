@@ -5,7 +5,6 @@ import functools
 import hashlib
 import http.server
 import json
-import os
 import threading
 from pathlib import Path
 
@@ -54,14 +53,8 @@ def no_network():
 
 @pytest.fixture(scope="session")
 def jsfakes_dir():
-    """The JS-Fakes folder (JSFAKES_DATA_DIR). CI always sets it; elsewhere its tests are skipped."""
-    folder = os.environ.get(config.DATA_DIR_VARIABLE)
-    if not folder:
-        if "CI" in os.environ:
-            pytest.fail(f"{config.DATA_DIR_VARIABLE} is not set in CI; .ci/run sets it from ../shared")
-        pytest.skip(f"needs the JS-Fakes MIDI files: set {config.DATA_DIR_VARIABLE} to a JS-Fakes folder "
-                    "(e.g. a clone of github.com/omarperacha/js-fakes)")
-    return Path(folder)
+    """The JS-Fakes folder: JSFAKES_DATA_DIR when set, else the one shipped in the package."""
+    return config.jsfakes_dir()
 
 
 @pytest.fixture(scope="session")

@@ -73,10 +73,11 @@ def test_generate_command(tmp_path, capsys):
     (tmp_path / "test.txt").write_text(f"{CROSSING}\n")
     out = tmp_path / "out"
     assert cli.main(["generate", "--bpm", "90", "--temperature", "0.9", "--n", "2", "--seed", "1", "--out", str(out),
-                     "--data", str(tmp_path), "--instruments", "choir,strings,19,cello", "--musicxml"]) == 0
+                     "--data", str(tmp_path), "--instruments", "choir,strings,19,cello", "--musicxml", "--score"]) == 0
     printed = capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == sorted(f"piece-{k}.{e}" for k in (1, 2)
-                                                           for e in ("mid", "wav", "png", "txt", "musicxml"))
+                                                           for e in ("mid", "wav", "png", "txt", "musicxml", "svg"))
+    assert (out / "piece-1.svg").read_text().count('class="staff"') == 16  # four staves, four bars
     assert "valid (%)" in printed and "test split" in printed and "bundled, constrained" in printed
     rows = [(out / f"piece-{k}.txt").read_text().strip() for k in (1, 2)]
     assert all(mmm.validate(r).ok for r in rows) and rows[0] != rows[1]
@@ -108,9 +109,8 @@ def test_generate_command(tmp_path, capsys):
 
 
 def test_errors_are_one_line(capsys, monkeypatch):
-    monkeypatch.delenv(config.DATA_DIR_VARIABLE, raising=False)
-    assert cli.main(["data", "--source", "jsfakes"]) == 2
-    assert capsys.readouterr().err.startswith("error: source 'jsfakes' needs a JS-Fakes folder")
+    assert cli.main(["data", "--source", "jsfakes", "--data-dir", "nowhere"]) == 2
+    assert capsys.readouterr().err.startswith("error: nowhere is not a JS-Fakes folder")
     with pytest.raises(SystemExit):
         cli.main(["data", "--source", "napster"])
 

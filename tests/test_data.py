@@ -2,6 +2,7 @@
 
 import collections
 import zipfile
+from pathlib import Path
 
 import note_seq
 import pytest
@@ -93,11 +94,11 @@ def test_corrupt_midi_is_counted_not_lost(tmp_path):
 
 
 def test_missing_folder_gives_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.delenv(config.DATA_DIR_VARIABLE, raising=False)
-    with pytest.raises(FileNotFoundError, match="needs a JS-Fakes folder"):
-        data.load_rows("jsfakes")
     with pytest.raises(FileNotFoundError, match="no midi/"):
         data.load_rows("jsfakes", tmp_path)
+    monkeypatch.setenv(config.DATA_DIR_VARIABLE, str(tmp_path))  # the variable overrides the shipped folder
+    with pytest.raises(FileNotFoundError, match="no midi/"):
+        data.load_rows("auto")
     with pytest.raises(ValueError, match="unknown source"):
         data.load_rows("napster")
 
@@ -122,9 +123,16 @@ def test_music21_bach_chorales(cache):
     assert list(cache.glob("music21-*.json"))
 
 
-def test_auto_source_falls_back_to_music21(cache, monkeypatch):
+def test_a_clean_checkout_builds_js_fakes_4bars_from_the_shipped_files(tmp_path, monkeypatch):
+    """No folder beside it, no variable, no network: the package's own JS-Fakes, exactly as published."""
     monkeypatch.delenv(config.DATA_DIR_VARIABLE, raising=False)
-    assert "Bach chorales from music21" in data.load_rows("auto", limit=3).source
+    assert config.jsfakes_dir() == config.JSFAKES and config.JSFAKES.is_relative_to(Path(data.__file__).parent)
+    assert {p.name for p in config.JSFAKES.iterdir()} >= {"midi", "jsf-extended", "metadata", "LICENSE", "README.md"}
+    assert "Attribution 4.0" in (config.JSFAKES / "LICENSE").read_text()
+    rows = data.write(data.load_rows("auto"), tmp_path / "build")
+    assert (len(data.read_split(rows, "train")), len(data.read_split(rows, "test"))) == (4016, 463)
+    assert len(tokenizer.load_tokenizer(rows / "tokenizer")) == 119
+    assert len(data.metadata()) == 500
 
 
 def zip_of(folder, top="js-fakes-abc"):

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from jsfakes_utils import config
+
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
 
@@ -19,7 +21,8 @@ def test_notebook_style(path):
     assert all(not c["outputs"] and c["execution_count"] is None for c in code), "commit without outputs"
     intro = "".join(cells[0]["source"])
     assert "colab-badge.svg" in intro and f"# {path.name[:2]} · " in intro and "You will learn" in intro
-    assert "google.colab" in "".join(code[0]["source"])  # guarded install cell
+    assert "".join(code[0]["source"]) == config.COLAB_SETUP  # the one setup cell, the same in every notebook
+    assert "git clone" not in "".join("".join(c["source"]) for c in code)
     assert "parameters" in code[1]["metadata"].get("tags", []) and "quick_mode()" in "".join(code[1]["source"])
     text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     assert "## Summary" in text and "## Exercises" in text and "Next:" in text

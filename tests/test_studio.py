@@ -65,10 +65,16 @@ def test_the_studio_builds_and_generates_headless(random_model):
     assert [getattr(app.settings(), f) for f in fields] == [getattr(defaults, f) for f in fields]  # as the CLI's
     app.n.value, app.seed.value, app.instruments[0].value = 2, 7, "choir"
     app.button.click()  # what a user's click does
-    assert "Could not" not in app.status.value and len(app.results.children) == 2
+    assert "Could not" not in app.status.value
     assert app.tokens.value.count("PIECE_START") == 2 and "valid (" in app.tokens.value
-    player = app.results.children[0].children[1]
-    assert player.value[:4] == b"RIFF" and "download" in app.results.children[0].children[0].value
+    assert "break-all" not in app.tokens.value and "word-break:normal" in app.tokens.value  # words stay whole
+    picker, shown = app.results.children  # two pieces: one on screen, buttons to choose
+    first = shown.children[0]
+    heading, player, drawn, roll = first.children
+    assert player.value[:4] == b"RIFF" and "download" in heading.value and studio.LINK in heading.value
+    assert drawn.value.count('class="staff"') == 16 and roll.value[:4] == b"\x89PNG"  # the score, the piano roll
+    picker.value = 2
+    assert shown.children[0] is not first and shown.children[0].children[1].value != player.value
 
 
 def test_no_combination_of_controls_crashes_it(random_model):

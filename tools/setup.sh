@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Make the project's environment on a fresh machine: Debian's libfluidsynth3 when it is missing and
-# can be installed, a virtual environment, and the Python packages at the tested pins.
+# Make the project's environment on a fresh machine: Debian's libfluidsynth3 and fluid-soundfont-gm
+# when they are missing and can be installed, a virtual environment, and the Python packages at the tested pins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 
-if ! "$PYTHON" -c "import ctypes.util, sys; sys.exit(ctypes.util.find_library('fluidsynth') is None)"; then
+# Debian packages the project uses when they are there: FluidSynth's library (audio) and the FluidR3
+# General MIDI SoundFont (real instruments; without it, pretty_midi's small TimGM6mb).
+missing=()
+"$PYTHON" -c "import ctypes.util, sys; sys.exit(ctypes.util.find_library('fluidsynth') is None)" || missing+=(libfluidsynth3)
+[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing+=(fluid-soundfont-gm)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
   if [ "$SUDO" != none ] && command -v apt-get >/dev/null; then
-    echo "installing Debian's libfluidsynth3 (for FluidSynth audio)"
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libfluidsynth3 >/dev/null \
-      || echo "note: could not install libfluidsynth3: audio will fall back to a sine synth"
+    echo "installing Debian's ${missing[*]}"
+    { $SUDO apt-get install -y -qq "${missing[@]}" || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${missing[@]}"; }; } \
+      >/dev/null 2>&1 || echo "note: could not install ${missing[*]}: audio falls back (TimGM6mb, or a sine synth)"
   else
-    echo "note: libfluidsynth3 is missing and this user cannot install packages: audio will fall back to a sine synth"
+    echo "note: ${missing[*]} missing and this user cannot install packages: audio falls back (TimGM6mb, or a sine synth)"
   fi
 fi
 

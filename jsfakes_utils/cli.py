@@ -11,7 +11,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import config, data, evaluate, generate, mmm, ngram
+from . import config, data, evaluate, generate, melody, mmm, ngram
 
 PRESETS = ("seed", "small", "quick")  # model.PRESETS and train.RECIPES, named here so that `--help`
 RECIPES = ("seed", "fast", "cpu")  # does not import torch (tests keep the lists equal)
@@ -30,6 +30,40 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
                    help="seed of the per-row track shuffle (default: %(default)s)")
     p.add_argument("--limit", type=_count, default=None,
                    help="music21 source only: convert just the first N chorales (quick runs)")
+
+
+def _add_generation_args(p: argparse.ArgumentParser) -> None:
+    """The flags `generate` and `harmonize` share: the model, the decoding, the sound, the files."""
+    p.add_argument("--model", default="bundled",
+                   help="'bundled' (the committed model), a model folder, a saved n-gram .npz, or a hub id "
+                        "with --online (default: %(default)s)")
+    p.add_argument("--online", action="store_true", help="allow downloading --model from the hub")
+    p.add_argument("--style", choices=tuple(generate.STYLES), default="jsfakes",
+                   help="jsfakes = like the JS-Fakes chorales, bach = like Bach's own (models trained on both) (default: %(default)s)")
+    p.add_argument("--bpm", type=_positive_float, default=100.0, help="tempo, also written into the MIDI file (default: %(default)s)")
+    p.add_argument("--temperature", type=_non_negative, default=generate.Settings.temperature,
+                   help="<1 calmer, >1 wilder, 0 = greedy (default: %(default)s)")
+    p.add_argument("--top-p", type=_probability, default=generate.Settings.top_p,
+                   help="sample from the smallest set of words holding this much probability (default: %(default)s)")
+    p.add_argument("--seed", type=_whole, default=0, help="random seed: same options, same pieces (default: %(default)s)")
+    p.add_argument("--n", type=_count, default=4, help="how many pieces (default: %(default)s)")
+    p.add_argument("--free", action="store_true", help="turn constrained decoding off (pieces may be invalid)")
+    p.add_argument("--voice-leading", type=_non_negative, default=generate.Settings.voice_leading, metavar="STRENGTH",
+                   help="cost (nats) of each voice-leading fault (crossing, spacing, parallel or hidden fifth/octave) "
+                        "a note would add; 0 = off, inf = avoid "
+                        "whenever possible (default: %(default)s)")
+    p.add_argument("--best-of", type=_count, default=generate.Settings.best_of, metavar="N",
+                   help="draw N candidates per piece and keep the likeliest with the fewest faults (default: %(default)s)")
+    p.add_argument("--instruments", default=None,
+                   help="an instrument per voice S,A,T,B: names (choir, strings, church organ, …) or GM "
+                        "programs 0-127, comma-separated (default: each voice's INST)")
+    p.add_argument("--musicxml", action="store_true", help="also write piece-K.musicxml (for notation programs)")
+    p.add_argument("--score", action="store_true", help="also write piece-K.svg: the score, four staves (SATB)")
+    p.add_argument("--sine", action="store_true", help="use the sine synth even when FluidSynth is there")
+    p.add_argument("--data", default="data/build",
+                   help="dataset folder for the novelty figures (default: %(default)s; skipped if absent)")
+    p.add_argument("--out", default="out", help="output folder (default: %(default)s)")
+    p.set_defaults(run=cmd_generate)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -195,17 +229,21 @@ def cmd_generate(args) -> int:
     reference = _reference(args.data) if has_data else None
     instruments = [int(i) if i.strip().isdigit() else i.strip() for i in args.instruments.split(",")] \
         if args.instruments else None
-    settings = generate.Settings(style=args.style, voice=args.voice, first_note=args.first_note,
+    start = None
+    if args.command == "harmonize":  # the melody's track first: the model writes the other three voices
+        start = melody.prompt(Path(args.melody).read_text() if _is_file(args.melody) else args.melody,
+                              args.voice, tok, args.style)
+    settings = generate.Settings(style=args.style, voice=args.voice, first_note=getattr(args, "first_note", None),
                                  temperature=args.temperature, top_p=args.top_p, seed=args.seed, n=args.n,
                                  constrained=not args.free, voice_leading=args.voice_leading, best_of=args.best_of,
                                  bpm=args.bpm, instruments=instruments)
-    result = studio.generate_and_play(net, tok, settings, reference=reference, out=args.out,
+    result = studio.generate_and_play(net, tok, settings, reference=reference, out=args.out, start=start,
                                       sine=True if args.sine else None,
                                       formats=studio.SAVED + ("musicxml",) * args.musicxml + ("svg",) * args.score)
     for k, piece in enumerate(result.pieces, 1):
         print(f"piece-{k}: {piece.summary()}\n  wrote {', '.join(str(p) for p in piece.files.values())}")
     print(f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s, audio included")
-    label = f"{Path(args.model).name}{'' if args.free else ', constrained'}"
+    label = f"{Path(args.model).name}{'' if args.free else ', constrained'}{', harmonised' if start else ''}"
     if reference is None:
         share, kinds = evaluate.validity([p.tokens for p in result.pieces])
         print(f"valid: {share:.0%}{(' (' + ', '.join(kinds) + ')') if kinds else ''}; "
@@ -213,6 +251,14 @@ def cmd_generate(args) -> int:
     else:
         print(evaluate.format_table(evaluate.evaluate({label: [p.tokens for p in result.pieces]}, reference)))
     return 0
+
+
+def _is_file(text: str) -> bool:
+    """Is this argument a file's path (rather than notation)? A path too long or odd to be one is not."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _reference(folder: str) -> evaluate.Reference:
@@ -339,39 +385,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="write chorales with a model: MIDI, WAV, piano roll, tokens, a table",
                        description="Generate chorales (the studio without widgets): per piece, piece-K.mid "
                                    "(tempo = --bpm), .wav, .png and .txt in --out, then an evaluation table.")
-    p.add_argument("--model", default="bundled",
-                   help="'bundled' (the committed model), a model folder, a saved n-gram .npz, or a hub id "
-                        "with --online (default: %(default)s)")
-    p.add_argument("--online", action="store_true", help="allow downloading --model from the hub")
-    p.add_argument("--style", choices=tuple(generate.STYLES), default="jsfakes",
-                   help="jsfakes = like the JS-Fakes chorales, bach = like Bach's own (models trained on both) (default: %(default)s)")
     p.add_argument("--voice", choices=mmm.VOICE_NAMES, default="soprano", help="the voice that starts (default: %(default)s)")
     p.add_argument("--first-note", type=int, default=None,
                    help="its first MIDI pitch, within the voice's range (default: the model chooses)")
-    p.add_argument("--bpm", type=_positive_float, default=100.0, help="tempo, also written into the MIDI file (default: %(default)s)")
-    p.add_argument("--temperature", type=_non_negative, default=generate.Settings.temperature,
-                   help="<1 calmer, >1 wilder, 0 = greedy (default: %(default)s)")
-    p.add_argument("--top-p", type=_probability, default=generate.Settings.top_p,
-                   help="sample from the smallest set of words holding this much probability (default: %(default)s)")
-    p.add_argument("--seed", type=_whole, default=0, help="random seed: same options, same pieces (default: %(default)s)")
-    p.add_argument("--n", type=_count, default=4, help="how many pieces (default: %(default)s)")
-    p.add_argument("--free", action="store_true", help="turn constrained decoding off (pieces may be invalid)")
-    p.add_argument("--voice-leading", type=_non_negative, default=generate.Settings.voice_leading, metavar="STRENGTH",
-                   help="cost (nats) of each voice-leading fault (crossing, spacing, parallel or hidden fifth/octave) "
-                        "a note would add; 0 = off, inf = avoid "
-                        "whenever possible (default: %(default)s)")
-    p.add_argument("--best-of", type=_count, default=generate.Settings.best_of, metavar="N",
-                   help="draw N candidates per piece and keep the likeliest with the fewest faults (default: %(default)s)")
-    p.add_argument("--instruments", default=None,
-                   help="an instrument per voice S,A,T,B: names (choir, strings, church organ, …) or GM "
-                        "programs 0-127, comma-separated (default: each voice's INST)")
-    p.add_argument("--musicxml", action="store_true", help="also write piece-K.musicxml (for notation programs)")
-    p.add_argument("--score", action="store_true", help="also write piece-K.svg: the score, four staves (SATB)")
-    p.add_argument("--sine", action="store_true", help="use the sine synth even when FluidSynth is there")
-    p.add_argument("--data", default="data/build",
-                   help="dataset folder for the novelty figures (default: %(default)s; skipped if absent)")
-    p.add_argument("--out", default="out", help="output folder (default: %(default)s)")
-    p.set_defaults(run=cmd_generate)
+    _add_generation_args(p)
+
+    p = sub.add_parser("harmonize", help="write three voices under (or around) a melody you give",
+                       description="Harmonise a melody: it is kept note for note as one voice and the model "
+                                   "writes the other three; files and table as for generate.")
+    p.add_argument("melody", help="the melody in LilyPond's absolute notation, e.g. \"d''4 d'' a' b' c''2 b'\" "
+                                  "(4 bars of 4/4), or a text file holding it")
+    p.add_argument("--voice", choices=mmm.VOICE_NAMES, default="soprano",
+                   help="the voice that sings the melody (default: %(default)s); moved by octaves into its range if needed")
+    _add_generation_args(p)
 
     p = sub.add_parser("ngram", help="fit an n-gram model, print its cross-entropy, write samples",
                        description="Fit an interpolated Kneser-Ney n-gram model on train.txt and print "

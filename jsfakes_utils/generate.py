@@ -128,9 +128,11 @@ class Settings:
         """The words the pieces start with (`prompt`)."""
         return prompt(self.voice, self.first_note, tokenizer, style=self.style)
 
-    def sample(self, model, tokenizer=None) -> list[str]:
-        """The `n` rows these settings ask for (`sample`), all in one batch."""
-        return sample(model, tokenizer, self.n, self.prompt(tokenizer), temperature=self.temperature,
+    def sample(self, model, tokenizer=None, start: mmm.Tokens | None = None) -> list[str]:
+        """The `n` rows these settings ask for (`sample`), all in one batch; `start`: other first words
+        than `prompt()`'s (e.g. a melody's track, `prompt(track=…)`)."""
+        start = self.prompt(tokenizer) if start is None else start
+        return sample(model, tokenizer, self.n, start, temperature=self.temperature,
                       top_p=self.top_p, seed=self.seed, batch_size=max(self.n * self.best_of, 1),
                       constrained=self.constrained, voice_leading=self.voice_leading, best_of=self.best_of)
 

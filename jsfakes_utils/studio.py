@@ -80,20 +80,21 @@ class Result:
 
 def generate_and_play(model=None, tokenizer=None, settings: generate.Settings | None = None, reference=None,
                       out: str | Path | None = None, sine: bool | None = None, formats=SAVED,
-                      **choices) -> Result:
+                      start: mmm.Tokens | None = None, **choices) -> Result:
     """Generate chorales, decode them at the BPM, synthesize them, score them, maybe save them.
 
     model, tokenizer: a causal LM and its tokenizer, or an `ngram.NGram` (tokenizer None);
         default: the bundled model. settings: a `generate.Settings`; choices: any of its fields
         by name (`generate_and_play(voice="alto", bpm=90)`), over `settings` when both are given.
     reference: an `evaluate.Reference`, for novelty. out: a folder to write piece-K.{txt,mid,wav,png}
-        into (`formats`: which of `FORMATS`).
+        into (`formats`: which of `FORMATS`). start: the pieces' first words instead of the settings'
+        prompt (e.g. `melody.prompt(…)`: a melody to harmonise).
     """
     settings = dataclasses.replace(settings or generate.Settings(), **choices)
     if model is None:
         model, tokenizer = bundled()
     started = time.perf_counter()
-    rows = settings.sample(model, tokenizer)
+    rows = settings.sample(model, tokenizer, start)
     bpm, instruments = settings.bpm, settings.instruments
     verdicts = evaluate.novelty(rows, reference) if reference is not None else None
     pieces = []

@@ -1,0 +1,131 @@
+"""A melody you type, as one voice's MMM track: LilyPond's absolute note names, quantised to sixteenths.
+
+Used to harmonise a melody (`prompt`, then `studio.generate_and_play(start=…)`; the CLI's `harmonize`).
+The notation, as LilyPond writes it:
+
+    d''4 d'' d'' a' b' c'' b' a' g' fis' e' d' g' a' b'2
+
+- note names c d e f g a b; sharps `is` (fis) or `#` (f#), flats `es` (bes, es, as); `isis`/`eses` double;
+- octave marks: `c` is C3 (MIDI 48), each `'` one octave up (`c'` = middle C, 60), each `,` one down;
+- durations 1 2 4 8 16 (whole … sixteenth) with optional dots (`4.` = dotted quarter); a note without
+  a duration keeps the previous one (the first defaults to a quarter);
+- `r` is a rest; `|` is an optional bar check (it must fall on a bar line).
+
+A melody must fill whole 4/4 bars and stay within the voice's range; if moving it by whole octaves
+brings it inside, it is moved with a warning. Anything else is refused with one sentence that says
+what to change.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+
+from . import mmm
+
+STEPS = {1: 16, 2: 8, 4: 4, 8: 2, 16: 1}  # a duration's sixteenths, undotted
+NAMES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+ACCIDENTALS = {"": 0, "is": 1, "#": 1, "isis": 2, "##": 2, "es": -1, "s": -1, "eses": -2, "ses": -2}
+_NOTE = re.compile(r"(?P<name>[a-g])(?P<acc>isis|eses|ses|is|es|s|##|#)?(?P<octave>'*|,*)"
+                   r"(?P<duration>16|1|2|4|8)?(?P<dots>\.*)")
+_REST = re.compile(r"r(?P<duration>16|1|2|4|8)?(?P<dots>\.*)")
+
+
+@dataclass(frozen=True)
+class Melody:
+    """Notes (start, end, pitch) in sixteenths from the first bar's start, and how many bars."""
+
+    notes: tuple[tuple[int, int, int], ...]
+    bars: int
+
+    def track(self, voice: int | str = "soprano") -> list[str]:
+        """The melody as one voice's MMM track: TRACK_START INST=… (BAR_START … BAR_END)… TRACK_END."""
+        from . import generate
+
+        index = generate.voice_index(voice)
+        words = ["TRACK_START", f"INST={mmm.JSFAKES_INSTS[index]}"]
+        for bar in range(self.bars):
+            words += mmm.encode_bar(self.notes, bar)
+        return words + ["TRACK_END"]
+
+
+def parse(text: str) -> Melody:
+    """Notes and bars of a melody in LilyPond's absolute notation (see the module docstring)."""
+    notes, cursor, length = [], 0, STEPS[4]
+    for i, word in enumerate(text.split(), 1):
+        if word == "|":
+            if cursor % mmm.STEPS_PER_BAR:
+                raise ValueError(f"bar check '|' (word {i}) falls {cursor % mmm.STEPS_PER_BAR} sixteenths into "
+                                 f"bar {cursor // mmm.STEPS_PER_BAR + 1}: the notes before it do not fill the bar")
+            continue
+        found = _NOTE.fullmatch(word) or _REST.fullmatch(word)
+        if found is None:
+            raise ValueError(f"cannot read {word!r} (word {i}): write a note as c d e f g a b with is/es "
+                             f"(sharp/flat), ' or , (octave) and 1 2 4 8 16 (duration), e.g. fis'8; r for a rest")
+        if found["dots"] and not found["duration"]:
+            raise ValueError(f"{word!r} (word {i}): a dot needs a duration before it, e.g. 4.")
+        if found["duration"]:
+            base = STEPS[int(found["duration"])]
+            length = base * (2 - 1 / 2 ** len(found["dots"]))  # each dot adds half of what came before
+            if length != int(length):
+                raise ValueError(f"{word!r} (word {i}) is shorter than a sixteenth or not on the sixteenth grid: "
+                                 "use fewer dots or a longer note")
+            length = int(length)
+        if "name" in found.groupdict():
+            octave = found["octave"]
+            pitch = 48 + NAMES[found["name"]] + ACCIDENTALS[found["acc"] or ""] + 12 * (octave.count("'") - octave.count(","))
+            if found["acc"] in ("s", "ses") and found["name"] not in "ae":
+                raise ValueError(f"{word!r} (word {i}): a flat is 'es' ({found['name']}es); only as and es drop the e")
+            notes.append((cursor, cursor + length, pitch))
+        cursor += length
+    if not notes:
+        raise ValueError("the melody has no notes")
+    if cursor % mmm.STEPS_PER_BAR:
+        short = mmm.STEPS_PER_BAR - cursor % mmm.STEPS_PER_BAR
+        raise ValueError(f"the melody lasts {cursor} sixteenths, not whole 4/4 bars: add {short} sixteenths "
+                         f"(e.g. {_rests(short)} at the end) or remove {cursor % mmm.STEPS_PER_BAR}")
+    return Melody(tuple(notes), cursor // mmm.STEPS_PER_BAR)
+
+
+def fit(melody: Melody, voice: int | str = "soprano", tokenizer=None) -> Melody:
+    """The melody within the voice's range: as it is, or moved by whole octaves (with a warning)."""
+    from . import generate
+
+    low, high = generate.pitch_range(voice, tokenizer)
+    pitches = [p for _, _, p in melody.notes]
+    for octaves in sorted(range(-4, 5), key=abs):
+        if low <= min(pitches) + 12 * octaves and max(pitches) + 12 * octaves <= high:
+            if octaves:
+                warnings.warn(f"the melody was moved {abs(octaves)} octave{'s' * (abs(octaves) > 1)} "
+                              f"{'up' if octaves > 0 else 'down'} to fit the {mmm.voice_name(generate.voice_index(voice))}"
+                              f" range {low}-{high}", stacklevel=2)
+            return Melody(tuple((s, e, p + 12 * octaves) for s, e, p in melody.notes), melody.bars)
+    raise ValueError(f"the melody spans {min(pitches)}-{max(pitches)} ({max(pitches) - min(pitches)} semitones), "
+                     f"wider than the {mmm.voice_name(generate.voice_index(voice))} range {low}-{high}: "
+                     "choose another voice or narrow the melody")
+
+
+def prompt(tune: Melody | str, voice: int | str = "soprano", tokenizer=None, style: str = "jsfakes") -> str:
+    """The first words of a harmonisation: the header, then the melody's whole track (`generate.prompt`).
+
+    The model writes the other three voices after it (it was trained on rows whose tracks come in
+    any order, so any voice can lead), and the melody stays note for note.
+    """
+    from . import generate
+
+    tune = fit(parse(tune) if isinstance(tune, str) else tune, voice, tokenizer)
+    if tune.bars != 4:
+        raise ValueError(f"the melody has {tune.bars} bars: give exactly 4 (longer melodies, harmonised "
+                         "window by window, are not supported yet)")
+    return generate.prompt(track=tune.track(voice), tokenizer=tokenizer, style=style)
+
+
+def _rests(steps: int) -> str:
+    """Rests lasting `steps` sixteenths, longest first: 12 -> "r2 r4"."""
+    out = []
+    for duration, length in STEPS.items():
+        while steps >= length:
+            out.append(f"r{duration}")
+            steps -= length
+    return " ".join(out)

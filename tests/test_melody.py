@@ -1,0 +1,84 @@
+"""A typed melody: LilyPond's absolute notation read exactly, bad melodies refused with what to change."""
+
+import pytest
+
+from jsfakes_utils import generate, melody, mmm
+
+TUNE = "d''4 d'' d'' a' b' c'' b' a' g' fis' e' d' g' a' b'2"  # the issue's example: four bars
+
+
+def test_notes_octaves_accidentals_and_durations():
+    tune = melody.parse(TUNE)
+    assert tune.bars == 4 and len(tune.notes) == 15
+    assert tune.notes[0] == (0, 4, 74) and tune.notes[9] == (36, 40, 66) and tune.notes[-1] == (56, 64, 71)
+    pitches = [p for _, _, p in melody.parse("c, c c' c'' cis' des' es' as' bes' f#' eeses' gisis' b,4 r2 r4 | r1").notes]
+    assert pitches == [36, 48, 60, 72, 61, 61, 63, 68, 70, 66, 62, 69, 47]
+    lengths = [e - s for s, e, _ in melody.parse("c'1 c'2 c'4 c'8 c'16 c'16 c'8 c'4. c'8. c'16 c'2.. c'8 r4").notes]
+    assert lengths == [16, 8, 4, 2, 1, 1, 2, 6, 3, 1, 14, 2]  # a note without a duration keeps the last one
+
+
+def test_the_track_is_valid_mmm_holding_the_melody_note_for_note():
+    tune = melody.parse(TUNE)
+    words = tune.track("soprano")
+    row = ["PIECE_START", *words[:2]]  # one track is a valid piece of one track
+    piece = " ".join(["PIECE_START", *words, "PIECE_END"])
+    assert mmm.validate(piece, tracks=1).ok, mmm.validate(piece, tracks=1)
+    assert mmm.voice_steps(piece)[0] == list(tune.notes) and row[2] == "INST=0"
+    assert melody.parse("r4 c''4 r2").track("alto")[1] == "INST=48"
+
+
+@pytest.mark.parametrize("text, says", [
+    ("c''4 d''", "add 8 sixteenths (e.g. r2 at the end)"),
+    ("c''4 d'' e''", "add 4 sixteenths (e.g. r4 at the end)"),
+    ("c''4 d'' | e''2 f''", "bar check '|' (word 3) falls 8 sixteenths into bar 1"),
+    ("c''4 h''", "(word 2): write a note as c d e f g a b"),
+    ("c''16. d''", "not on the sixteenth grid"),
+    ("c''. d''", "a dot needs a duration"),
+    ("r1", "no notes"),
+    ("bs'1", "a flat is 'es' (bes)"),
+])
+def test_bad_melodies_are_refused_saying_what_to_change(text, says):
+    with pytest.raises(ValueError) as error:
+        melody.parse(text)
+    assert says in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_melody_is_moved_by_octaves_into_the_voice_or_refused():
+    low_tune = melody.parse("c4 d e f g a b c'")  # C3-C4: below the soprano
+    with pytest.warns(UserWarning, match="moved 1 octave up to fit the soprano range"):
+        moved = melody.fit(low_tune, "soprano")
+    assert [p for _, _, p in moved.notes] == [p + 12 for _, _, p in low_tune.notes]
+    assert melody.fit(low_tune, "bass") == low_tune  # already a bass line: unchanged, no warning
+    low, high = generate.pitch_range("soprano")
+    with pytest.raises(ValueError, match="wider than the soprano range"):
+        melody.fit(melody.parse("c,4 c''' c c"), "soprano")
+    assert low < high
+
+
+def test_harmonize_keeps_the_melody_note_for_note(tmp_path, capsys):
+    from jsfakes_utils import cli
+
+    out = tmp_path / "out"
+    assert cli.main(["harmonize", TUNE, "--n", "2", "--seed", "1", "--sine", "--out", str(out), "--data",
+                     str(tmp_path / "none")]) == 0
+    assert "valid: 100%" in capsys.readouterr().out
+    for k in (1, 2):
+        row = (out / f"piece-{k}.txt").read_text().strip()
+        assert mmm.validate(row).ok and mmm.voice_steps(row)[0] == list(melody.parse(TUNE).notes)
+    (tmp_path / "tune.ly").write_text("c4 d e f | g a b c' | c' b a g | f e d2")  # a bass line, from a file
+    assert cli.main(["harmonize", str(tmp_path / "tune.ly"), "--voice", "bass", "--n", "1", "--sine",
+                     "--out", str(tmp_path / "bass"), "--data", str(tmp_path / "none")]) == 0
+    row = (tmp_path / "bass" / "piece-1.txt").read_text().strip()
+    assert mmm.voice_steps(row)[3] == list(melody.parse("c4 d e f g a b c' c' b a g f e d2").notes)
+
+
+def test_the_ngram_harmonizes_too():
+    from jsfakes_utils import ngram, studio
+
+    from test_evaluate import CROSSING, FIFTHS, OCTAVES
+    from test_mmm import VALID
+
+    lm = ngram.train_ngram([FIFTHS, OCTAVES, CROSSING, VALID], 3)
+    start = melody.prompt("g'2 a'2 | g'1 | a'2 g'2 | g'1")  # words the tiny n-gram knows
+    (piece,) = studio.generate_and_play(lm, None, start=start, sine=True, seed=2).pieces
+    assert piece.report.ok and piece.tokens.startswith(start)

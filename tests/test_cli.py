@@ -8,7 +8,8 @@ import pytest
 from jsfakes_utils import cli, config, generate, mmm
 from test_mmm import VALID
 
-COMMANDS = ["data", "validate", "decode", "demo", "generate", "ngram", "evaluate", "fewshot", "train", "convert"]
+COMMANDS = ["data", "validate", "decode", "demo", "generate", "harmonize", "ngram", "evaluate", "fewshot", "train",
+            "convert"]
 
 
 def test_every_command_and_flag_has_help():

@@ -42,14 +42,18 @@ def to_music21(sequence, title: str | None = None, instruments=None):
         for note in sequence.notes:
             if note.instrument == voice:
                 start, end = (round(t * qpm / 60 * 4) / 4 for t in (note.start_time, note.end_time))  # sixteenths
-                written = music21.note.Note(note.pitch, quarterLength=max(end - start, 0.25))
-                if written.pitch.accidental is not None and written.pitch.accidental.name == "natural":
-                    written.pitch.accidental = None  # let the key signature decide what is printed
-                part.insert(start, written)
+                part.insert(start, music21.note.Note(note.pitch, quarterLength=max(end - start, 0.25)))
         score.insert(0, part)
     key = score.analyze("key") if sequence.notes else music21.key.Key("C")
+    names = _spelling(key)
     for part in score.parts:
         part.insert(0, music21.key.KeySignature(key.sharps))
+        for written in part.notes:
+            midi = written.pitch.midi
+            pitch = music21.pitch.Pitch(names[midi % 12])
+            pitch.octave = midi // 12 - 1
+            pitch.octave += (midi - pitch.midi) // 12  # B-sharp and C-flat sit across the octave line
+            written.pitch = pitch
     score.parts[0].insert(0, music21.tempo.MetronomeMark(number=round(qpm, 1)))
     total = max((n.end_time for n in sequence.notes), default=0) * qpm / 60
     bars = max(1, -(-round(total * 4) // 16))  # whole bars: a piece that ends on a rest still shows its last bar
@@ -58,6 +62,26 @@ def to_music21(sequence, title: str | None = None, instruments=None):
         if part.highestTime < bars * 4:
             part.insert(part.highestTime, music21.note.Rest(quarterLength=bars * 4 - part.highestTime))
     return score.makeNotation()
+
+
+def _spelling(key) -> dict[int, str]:
+    """A name for each pitch class, as the key writes it: its scale's notes (in minor also the raised
+    sixth and seventh, F-sharp in G minor), the others with sharps in a sharp key, flats in a flat one."""
+    import music21
+
+    scale = list(key.pitches)
+    if key.mode == "minor":
+        scale += [key.pitchFromDegree(degree).transpose("A1") for degree in (6, 7)]
+    names = {}
+    for pitch in scale:
+        names.setdefault(pitch.pitchClass, pitch.name)
+    for pitch_class in range(12):
+        pitch = music21.pitch.Pitch(pitch_class)
+        wrong = "flat" if key.sharps >= 0 else "sharp"
+        if pitch.accidental is not None and pitch.accidental.name == wrong:
+            pitch = pitch.getEnharmonic()
+        names.setdefault(pitch_class, pitch.name)
+    return names
 
 
 def musicxml(sequence, title: str | None = None, instruments=None) -> bytes:

@@ -19,6 +19,7 @@ def test_notebook_style(path):
     cells = json.loads(path.read_text())["cells"]
     code = [c for c in cells if c["cell_type"] == "code"]
     assert all(not c["outputs"] and c["execution_count"] is None for c in code), "commit without outputs"
+    assert all(c.get("id") for c in cells), "every cell has an id (nbformat 4.5)"
     intro = "".join(cells[0]["source"])
     assert "colab-badge.svg" in intro and f"# {path.name[:2]} · " in intro and "You will learn" in intro
     assert "".join(code[0]["source"]) == config.COLAB_SETUP  # the one setup cell, the same in every notebook

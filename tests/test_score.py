@@ -41,3 +41,18 @@ def test_the_score_is_drawn_as_svg(tmp_path):
 def test_a_piece_without_notes_still_has_a_score():
     drawn = score.svg(mmm.decode("PIECE_START PIECE_END"))
     assert "<svg" in drawn and 'class="note"' not in drawn
+
+
+def test_notes_are_spelt_in_the_guessed_key():
+    """A rising E major scale over its chords: sharps, D-sharp not E-flat; G minor keeps its F-sharp."""
+    from conftest import make_sequence
+
+    scale = [64, 66, 68, 69, 71, 73, 75, 76]
+    sequence = mmm.decode(mmm.encode(make_sequence({0: [(4 * i, 4 * i + 4, p) for i, p in enumerate(scale * 2)],
+                                                    3: [(16 * i, 16 * i + 16, p) for i, p in enumerate([40, 45, 47, 40])]}),
+                                     bars=4)[0])
+    written = score.to_music21(sequence)
+    names = [n.pitch.name for n in written.parts[0].flatten().notes][:8]
+    assert names == ["E", "F#", "G#", "A", "B", "C#", "D#", "E"]
+    assert score._spelling(music21.key.Key("g", "minor"))[6] == "F#"  # the leading note of G minor
+    assert score._spelling(music21.key.Key("B-"))[3] == "E-"

@@ -41,17 +41,18 @@ def jsfakes_dir(data_dir: str | Path | None = None) -> Path:
 
 
 QUIET = False  # no progress bars (the CLI's --quiet sets it)
+PROGRESS_AFTER = 2.0  # seconds a loop runs before its bar shows: short work stays quiet
 
 
 def progress(items, what: str, total: int | None = None):
-    """`items`, with a progress bar once the loop has run 2 s (tqdm: the notebook kind in notebooks).
+    """`items`, with a progress bar once the loop has run PROGRESS_AFTER s (tqdm; the notebook kind in notebooks).
 
     Quiet when output goes neither to a terminal nor to a notebook, in quick mode (CI), and with QUIET.
     """
     from tqdm.auto import tqdm
 
     shown = not QUIET and not quick_mode() and ("ipykernel" in sys.modules or sys.stderr.isatty())
-    return tqdm(items, desc=what, total=total, disable=not shown, delay=2, leave=False, unit="")
+    return tqdm(items, desc=what, total=total, disable=not shown, delay=PROGRESS_AFTER, leave=False, unit="")
 
 
 def cache_dir() -> Path:

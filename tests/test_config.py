@@ -12,10 +12,11 @@ class Terminal(io.StringIO):
         return True
 
 
-def run_slowly(monkeypatch, stderr) -> str:
+def run_slowly(monkeypatch, stderr, pause: float = 0.03) -> str:
     monkeypatch.setattr(sys, "stderr", stderr)
+    monkeypatch.setattr(config, "PROGRESS_AFTER", 0.2)
     for _ in config.progress(range(12), "a slow loop"):
-        time.sleep(0.25)  # 3 s in all: past the 2 s a bar waits before it shows
+        time.sleep(pause)  # 0.36 s in all: past the 0.2 s a bar waits before it shows
     return stderr.getvalue()
 
 
@@ -24,7 +25,8 @@ def test_progress_shows_in_a_terminal_only_and_never_when_quiet(monkeypatch):
     monkeypatch.delenv("JSFAKES_QUICK", raising=False)
     monkeypatch.delitem(sys.modules, "ipykernel", raising=False)  # not in a notebook
     shown = run_slowly(monkeypatch, Terminal())
-    assert "a slow loop" in shown and "12/12" in shown
+    assert "a slow loop:" in shown and "/12 [" in shown
+    assert run_slowly(monkeypatch, Terminal(), pause=0) == ""  # done before PROGRESS_AFTER: no bar at all
     assert run_slowly(monkeypatch, io.StringIO()) == ""  # a pipe or a file: no bar
     monkeypatch.setattr(config, "QUIET", True)  # --quiet
     assert run_slowly(monkeypatch, Terminal()) == ""

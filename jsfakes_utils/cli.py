@@ -231,8 +231,16 @@ def cmd_generate(args) -> int:
         if args.instruments else None
     start = None
     if args.command == "harmonize":  # the melody's track first: the model writes the other three voices
-        start = melody.prompt(Path(args.melody).read_text() if _is_file(args.melody) else args.melody,
-                              args.voice, tok, args.style)
+        if _is_file(args.melody):
+            path = Path(args.melody)
+            try:
+                tune = melody.read(path, args.track) if path.suffix.lower() in melody.FILES else path.read_text()
+            except UnicodeDecodeError:
+                raise ValueError(f"{path} is a binary file, not a melody: give notation text, or a .mid or "
+                                 ".musicxml file") from None
+        else:
+            tune = args.melody
+        start = melody.prompt(tune, args.voice, tok, args.style)
     settings = generate.Settings(style=args.style, voice=args.voice, first_note=getattr(args, "first_note", None),
                                  temperature=args.temperature, top_p=args.top_p, seed=args.seed, n=args.n,
                                  constrained=not args.free, voice_leading=args.voice_leading, best_of=args.best_of,
@@ -394,9 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Harmonise a melody: it is kept note for note as one voice and the model "
                                    "writes the other three; files and table as for generate.")
     p.add_argument("melody", help="the melody in LilyPond's absolute notation, e.g. \"d''4 d'' a' b' c''2 b'\" "
-                                  "(4 bars of 4/4), or a text file holding it")
+                                  "(4 bars of 4/4), a text file holding it, or a MIDI or MusicXML file")
     p.add_argument("--voice", choices=mmm.VOICE_NAMES, default="soprano",
                    help="the voice that sings the melody (default: %(default)s); moved by octaves into its range if needed")
+    p.add_argument("--track", default=None,
+                   help="of a MIDI or MusicXML melody: the track to take, by name or number (default: the highest line)")
     _add_generation_args(p)
 
     p = sub.add_parser("ngram", help="fit an n-gram model, print its cross-entropy, write samples",

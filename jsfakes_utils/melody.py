@@ -129,3 +129,46 @@ def _rests(steps: int) -> str:
             out.append(f"r{duration}")
             steps -= length
     return " ".join(out)
+
+
+FILES = (".mid", ".midi", ".musicxml", ".xml", ".mxl")  # what `read` takes besides notation text
+
+
+def read(path, track: str | int | None = None) -> Melody:
+    """The melody of a MIDI or MusicXML file: the named track (a part's name or its number from 1), or
+    else the highest line (the part with the highest notes; of a chord, its top note), on sixteenths."""
+    import music21
+
+    try:
+        score = music21.converter.parse(str(path))
+    except Exception as error:  # music21 raises many kinds for a broken file  # noqa: BLE001
+        raise ValueError(f"{path}: not a readable MIDI or MusicXML file ({type(error).__name__})") from None
+    meters = {ts.ratioString for ts in score.recurse().getElementsByClass(music21.meter.TimeSignature)}
+    if meters - {"4/4"}:
+        raise ValueError(f"{path} is in {', '.join(sorted(meters - {'4/4'}))}: the format holds 4/4 only")
+    parts = list(score.parts) or [score]
+    if track is not None:
+        names = [p.partName or "" for p in parts]
+        index = int(track) - 1 if str(track).isdigit() else next((i for i, n in enumerate(names) if n == track), -1)
+        if not 0 <= index < len(parts):
+            raise ValueError(f"{path} has no track {track!r}: its tracks are {', '.join(repr(n) for n in names)} "
+                             f"(or give a number 1-{len(parts)})")
+        part = parts[index]
+    else:
+        part = max(parts, key=lambda p: max((n.pitches[-1].midi for n in p.flatten().notes), default=-1))
+    notes = []
+    for note in sorted(part.flatten().notes, key=lambda n: n.offset):
+        start, end = round(float(note.offset) * 4), round(float(note.offset + note.quarterLength) * 4)
+        pitch = max(p.midi for p in note.pitches)  # a chord's top note
+        if notes and notes[-1][0] == start:  # two notes at once: keep the higher
+            if pitch <= notes[-1][2]:
+                continue
+            notes.pop()
+        if notes and notes[-1][1] > start:  # one voice: a note ends where the next begins
+            notes[-1] = (notes[-1][0], start, notes[-1][2])
+        if end > start:
+            notes.append((start, end, pitch))
+    if not notes:
+        raise ValueError(f"{path}: no notes in {'that track' if track is not None else 'the file'}")
+    bars = -(-notes[-1][1] // mmm.STEPS_PER_BAR)
+    return Melody(tuple(notes), bars)

@@ -205,7 +205,7 @@ CLI_CASES = {
                  (["--data", "{invaliddata}"], "no valid rows")],
     "harmonize": [(["c''4 x"], "cannot read 'x'"), (["c''4 d''"], "not whole 4/4 bars"),
                   (["c''1 d'' e'' f'' g''"], "give exactly 4"), (["c,1 c''' c c", "--voice", "bass"], "wider than"),
-                  (["{empty}"], "no notes"), (["c''1 d'' e'' f''", "--n", "0"], "whole number >= 1")],
+                  (["{empty}"], "no notes"), (["{binary}"], "binary file, not a melody"), (["c''1 d'' e'' f''", "--n", "0"], "whole number >= 1")],
     "ngram": [(["--data", "{nodata}"], "no such file"), (["--order", "99"], "order 1.."),
               (["--data", "{emptydata}"], "holds no rows"), (["--data", "{binarydata}"], "binary file"),
               (["--data", "{invaliddata}"], "no valid rows"),

@@ -82,3 +82,46 @@ def test_the_ngram_harmonizes_too():
     start = melody.prompt("g'2 a'2 | g'1 | a'2 g'2 | g'1")  # words the tiny n-gram knows
     (piece,) = studio.generate_and_play(lm, None, start=start, sine=True, seed=2).pieces
     assert piece.report.ok and piece.tokens.startswith(start)
+
+
+def test_a_midi_or_musicxml_file_gives_its_highest_line_or_a_named_track(tmp_path):
+    import music21
+
+    from conftest import make_sequence
+    from jsfakes_utils import audio, score
+
+    tune = list(melody.parse(TUNE).notes)
+    bass = [(0, 32, 43), (32, 64, 50)]
+    row = mmm.encode(make_sequence({0: tune, 3: bass}), bars=4)[0]
+    sequence, bass = mmm.decode(row, bpm=90), mmm.voice_steps(row)[3]  # MMM strikes a held note again each bar
+    midi = audio.write_midi(sequence, tmp_path / "tune.mid")
+    assert melody.read(midi).notes == tuple(tune)  # the highest line: the soprano
+    assert melody.read(midi, track=2).notes == tuple(bass)  # the second track, by number
+    xml = tmp_path / "tune.musicxml"
+    xml.write_bytes(score.musicxml(sequence))
+    assert melody.read(xml, track="Bass").notes == tuple(bass)  # by name
+    assert melody.read(xml).notes == tuple(tune)
+    chords = music21.stream.Stream([music21.meter.TimeSignature("4/4")] +
+                                   [music21.chord.Chord([60, 64, 67 + k], quarterLength=4) for k in range(4)])
+    chords.write("midi", fp=str(tmp_path / "chords.mid"))
+    assert [p for _, _, p in melody.read(tmp_path / "chords.mid").notes] == [67, 68, 69, 70]  # each chord's top
+    with pytest.raises(ValueError, match="no track 'Alto'"):
+        melody.read(midi, track="Alto")
+    waltz = music21.stream.Stream([music21.meter.TimeSignature("3/4"), music21.note.Note(60, quarterLength=3)])
+    waltz.write("midi", fp=str(tmp_path / "waltz.mid"))
+    with pytest.raises(ValueError, match="3/4: the format holds 4/4 only"):
+        melody.read(tmp_path / "waltz.mid")
+    (tmp_path / "broken.mid").write_bytes(b"MThd\0\0")
+    with pytest.raises(ValueError, match="not a readable MIDI or MusicXML file"):
+        melody.read(tmp_path / "broken.mid")
+
+
+def test_harmonize_takes_a_midi_file(tmp_path, capsys):
+    from conftest import make_sequence
+    from jsfakes_utils import audio, cli
+
+    tune = list(melody.parse(TUNE).notes)
+    midi = audio.write_midi(mmm.decode(mmm.encode(make_sequence({0: tune}), bars=4)[0]), tmp_path / "tune.mid")
+    assert cli.main(["harmonize", str(midi), "--n", "1", "--sine", "--out", str(tmp_path / "o"),
+                     "--data", str(tmp_path / "none")]) == 0
+    assert mmm.voice_steps((tmp_path / "o" / "piece-1.txt").read_text())[0] == tune

@@ -530,8 +530,8 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
             rows += model.sample(b, words, temperature, top_k, top_p=top_p, seed=seed + start,
                                  max_tokens=length, guide=guide, voice_leading=helper)
         else:
-            rows += _sample_lm(model, tokenizer, words, b, temperature, top_k, top_p, seed + start, length, guide,
-                               helper)
+            rows += _sample_lm(model, tokenizer, vocab, words, b, temperature, top_k, top_p, seed + start, length,
+                               guide, helper)
     return rows
 
 
@@ -593,9 +593,9 @@ def _vocabulary(model, tokenizer) -> list[str]:
     return words + [""] * (size - len(words))
 
 
-def _sample_lm(model, tokenizer, words, b, temperature, top_k, top_p, seed, length, guide, helper) -> list[str]:
-    """`b` rows from a Hugging Face causal LM, through the one sampling loop (`sampling.run`)."""
-    vocab = _vocabulary(model, tokenizer)
+def _sample_lm(model, tokenizer, vocab, words, b, temperature, top_k, top_p, seed, length, guide,
+               helper) -> list[str]:
+    """`b` rows from a Hugging Face causal LM, through the one sampling loop (`sampling.run`); vocab: `_vocabulary`."""
     # Never sampled: padded embedding rows (no word) and the padding word (what a finished row is filled with)
     known = torch.tensor([bool(w) and w != tokenizer.pad_token for w in vocab], device=model.device)
     end = vocab.index("PIECE_END") if "PIECE_END" in vocab else -1

@@ -22,7 +22,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from . import mmm
+from . import generate, mmm
 
 STEPS = {1: 16, 2: 8, 4: 4, 8: 2, 16: 1}  # a duration's sixteenths, undotted
 NAMES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
@@ -41,8 +41,6 @@ class Melody:
 
     def track(self, voice: int | str = "soprano") -> list[str]:
         """The melody as one voice's MMM track: TRACK_START INST=… (BAR_START … BAR_END)… TRACK_END."""
-        from . import generate
-
         index = generate.voice_index(voice)
         words = ["TRACK_START", f"INST={mmm.JSFAKES_INSTS[index]}"]
         for bar in range(self.bars):
@@ -90,8 +88,6 @@ def parse(text: str) -> Melody:
 
 def fit(melody: Melody, voice: int | str = "soprano", tokenizer=None) -> Melody:
     """The melody within the voice's range: as it is, or moved by whole octaves (with a warning)."""
-    from . import generate
-
     low, high = generate.pitch_range(voice, tokenizer)
     pitches = [p for _, _, p in melody.notes]
     for octaves in sorted(range(-4, 5), key=abs):
@@ -112,8 +108,6 @@ def prompt(tune: Melody | str, voice: int | str = "soprano", tokenizer=None, sty
     The model writes the other three voices after it (it was trained on rows whose tracks come in
     any order, so any voice can lead), and the melody stays note for note.
     """
-    from . import generate
-
     tune = fit(parse(tune) if isinstance(tune, str) else tune, voice, tokenizer)
     if tune.bars != 4:
         raise ValueError(f"the melody has {tune.bars} bars: give exactly 4 (longer melodies, harmonised "

@@ -25,7 +25,7 @@ def to_music21(sequence, title: str | None = None, instruments=None):
     """The sequence (`mmm.decode`'s) as a music21 Score: one part and staff per voice, S-A-T-B from the top."""
     import music21
 
-    qpm = sequence.tempos[0].qpm if sequence.tempos else 120.0
+    qpm = sequence.tempos[0].qpm if sequence.tempos else mmm.DEFAULT_BPM
     instruments = dict(enumerate(instruments)) if isinstance(instruments, (list, tuple)) else (instruments or {})
     score = music21.stream.Score()
     if title:
@@ -55,8 +55,7 @@ def to_music21(sequence, title: str | None = None, instruments=None):
             pitch.octave += (midi - pitch.midi) // 12  # B-sharp and C-flat sit across the octave line
             written.pitch = pitch
     score.parts[0].insert(0, music21.tempo.MetronomeMark(number=round(qpm, 1)))
-    total = max((n.end_time for n in sequence.notes), default=0) * qpm / 60
-    bars = max(1, -(-round(total * 4) // 16))  # whole bars: a piece that ends on a rest still shows its last bar
+    bars = max(1, mmm.count_bars(sequence))  # whole bars: a piece that ends on a rest still shows its last bar
     for part in score.parts:
         part.makeRests(fillGaps=True, inPlace=True, timeRangeFromBarDuration=False)
         if part.highestTime < bars * 4:

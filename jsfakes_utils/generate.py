@@ -63,22 +63,18 @@ def pitch_range(voice: int | str, tokenizer=None) -> tuple[int, int]:
 
 
 def prompt(voice: int | str | None = "soprano", first_note: int | None = None, tokenizer=None,
-           track: mmm.Tokens | None = None, style: str = "jsfakes") -> str:
+           style: str = "jsfakes") -> str:
     """The words a piece starts with, from the user's choices (the seed's two sliders and a style).
 
     voice: which voice's track comes first (None: let the model choose from the header on).
     first_note: its first pitch (None: let the model choose); refused outside the voice's range.
-    track: instead of voice/first_note, a whole track (TRACK_START INST=… TRACK_END) to continue
-        from — e.g. a melody to harmonise.
     style: a key of `STYLES` ("jsfakes" or "bach"): the tags the piece starts with.
     tokenizer: when given, every word must be one it knows (a ValueError says which is not).
     """
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}: choose from {', '.join(STYLES)}")
     words = ["PIECE_START", *(f"{key}={value}" for key, value in zip(("STYLE", "GENRE"), STYLES[style]))]
-    if track is not None:
-        words += mmm.words(track)
-    elif voice is not None:
+    if voice is not None:
         words += ["TRACK_START", f"INST={mmm.JSFAKES_INSTS[voice_index(voice)]}", "BAR_START"]
         if first_note is not None:
             low, high = pitch_range(voice, tokenizer)
@@ -128,13 +124,14 @@ class Settings:
         """The words the pieces start with (`prompt`)."""
         return prompt(self.voice, self.first_note, tokenizer, style=self.style)
 
-    def sample(self, model, tokenizer=None, start: mmm.Tokens | None = None) -> list[str]:
-        """The `n` rows these settings ask for (`sample`), all in one batch; `start`: other first words
-        than `prompt()`'s (e.g. a melody's track, `prompt(track=…)`)."""
-        start = self.prompt(tokenizer) if start is None else start
+    def sample(self, model, tokenizer=None, template: Template | None = None) -> list[str]:
+        """The `n` rows these settings ask for (`sample`), all in one batch; `template`: music to keep
+        (then the template, not voice and first note, says how the pieces start; `compose`)."""
+        start = self.prompt(tokenizer) if template is None else "PIECE_START"
         return sample(model, tokenizer, self.n, start, temperature=self.temperature,
                       top_p=self.top_p, seed=self.seed, batch_size=max(self.n * self.best_of, 1),
-                      constrained=self.constrained, voice_leading=self.voice_leading, best_of=self.best_of)
+                      constrained=self.constrained, voice_leading=self.voice_leading, best_of=self.best_of,
+                      template=template)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -298,23 +295,109 @@ def _parse(word: str | None) -> tuple[str, int | None] | None:
     return (word.split("=")[0], None) if parsed and parsed[0] == "TAG" else parsed
 
 
-class Guide:
-    """One `Grammar` state per row of a batch: masks of allowed words, advanced word by word."""
+@dataclasses.dataclass(frozen=True)
+class Template:
+    """A piece to write as a grid of cells, voice × bar: a fixed cell holds its words (BAR_START …
+    BAR_END) and is kept note for note; a free one (None) is the model's to write.
 
-    def __init__(self, grammar: Grammar, prompt_words: Sequence[str], n: int, length: int):
+    The `Guide` forces the fixed cells and constrains the free ones; `VoiceLeading` hears every
+    fixed note from the start, also those that come after the pen. Tracks are written in `order`:
+    wholly fixed tracks first (they go into the prompt), since the model was trained on rows whose
+    tracks come in any order. Harmonising is one voice fixed; redoing a voice, three; refilling bars,
+    every cell but those; continuing, the last two bars fixed as bars 1-2 of a new window.
+    """
+
+    cells: tuple[tuple[tuple[str, ...] | None, ...], ...]  # cells[voice][bar], voices 0-3 (S, A, T, B)
+    order: tuple[int, ...] = (0, 1, 2, 3)  # the voices in the order their tracks are written
+    style: str = "jsfakes"  # the header's tags, a key of STYLES
+
+    def __post_init__(self):
+        if len(self.cells) != 4 or len({len(bars) for bars in self.cells}) != 1 or not self.cells[0]:
+            raise ValueError("a template has 4 voices with the same number of bars (at least one)")
+        if sorted(self.order) != [0, 1, 2, 3]:
+            raise ValueError(f"a template's order names each voice 0-3 once, got {self.order}")
+        if self.style not in STYLES:
+            raise ValueError(f"unknown style {self.style!r}: choose from {', '.join(STYLES)}")
+        for voice, bars in enumerate(self.cells):
+            for bar, cell in enumerate(bars):
+                if cell is not None and (len(cell) < 2 or cell[0] != "BAR_START" or cell[-1] != "BAR_END"):
+                    raise ValueError(f"the {mmm.voice_name(voice)}'s bar {bar + 1} is not BAR_START … BAR_END")
+
+    @classmethod
+    def of(cls, grid: dict[int, Sequence[Sequence[str]]], free: Sequence[tuple[int, int]], style: str = "jsfakes"):
+        """The template of a piece's grid (`mmm.cells`) with the cells `free` ((voice, bar) pairs, from
+        0) left to the model; tracks in the grid's order, the wholly fixed ones first."""
+        cells = tuple(tuple(None if (v, b) in free else tuple(cell) for b, cell in enumerate(grid[v]))
+                      for v in range(4))
+        order = sorted(grid, key=lambda v: (None in cells[v], all(c is None for c in cells[v])))
+        return cls(cells, tuple(order), style)
+
+    @property
+    def bars(self) -> int:
+        return len(self.cells[0])
+
+    def free_first(self) -> bool:
+        """Does some fixed cell come after a free one (so the model writes without hearing it)?"""
+        flat = [cell for voice in self.order for cell in self.cells[voice]]
+        return None in flat and any(cell is not None for cell in flat[flat.index(None):])
+
+    def prompt(self) -> list[str]:
+        """The words before the first free cell: the header, the wholly fixed tracks, and the fixed
+        bars that open the next track."""
+        words = ["PIECE_START", *(f"{key}={value}" for key, value in zip(("STYLE", "GENRE"), STYLES[self.style]))]
+        for voice in self.order:
+            words += ["TRACK_START", f"INST={mmm.JSFAKES_INSTS[voice]}"]
+            for cell in self.cells[voice]:
+                if cell is None:
+                    return words
+                words += cell
+            words.append("TRACK_END")
+        return words + ["PIECE_END"]
+
+    def words(self) -> set[str]:
+        """Every word the fixed cells hold."""
+        return {w for bars in self.cells for cell in bars if cell for w in cell}
+
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fixed notes on `counterpoint.grid`'s grid (free cells silent)."""
+        empty = ("BAR_START", "BAR_END")
+        row = mmm.join({v: [cell or empty for cell in self.cells[v]] for v in range(4)})
+        return counterpoint.grid(mmm.voice_steps(row), self.bars * mmm.STEPS_PER_BAR)
+
+
+class Guide:
+    """One `Grammar` state per row of a batch: masks of allowed words, advanced word by word.
+
+    With a `Template`, a fixed cell's words are the only ones allowed, the tracks come in its order,
+    and the room check counts the fixed cells still to come at their exact length.
+    """
+
+    def __init__(self, grammar: Grammar, prompt_words: Sequence[str], n: int, length: int,
+                 template: Template | None = None):
         """length: the longest a row may grow (prompt included), e.g. the model's context."""
-        self.grammar, self.length, self.used = grammar, length, len(prompt_words)
+        self.grammar, self.length, self.used, self.template = grammar, length, len(prompt_words), template
         state = grammar.start(prompt_words)
-        if grammar.cost(state) > length - self.used:
+        self.states, self.pos = [state] * n, [0] * n  # pos: words of the current bar so far (with a template)
+        if template is not None:
+            if template.bars != grammar.bars:
+                raise ValueError(f"the template has {template.bars} bars, the grammar {grammar.bars}")
+            self.voice_of = {inst: v for v, inst in enumerate(mmm.JSFAKES_INSTS)}
+            self.extra = [[len(c) - 2 if c else 0 for c in bars] for bars in template.cells]  # beyond BAR_START/END
+            self.id_of = {p: i for i, p in reversed(list(enumerate(grammar.parsed))) if p}
+            for word in template.words():
+                if _parse(word) not in self.id_of:
+                    raise ValueError(f"the model does not know {word!r}, a word of the music to keep")
+        needed = grammar.cost(state) + self._ahead(state)
+        if needed > length - self.used:
             raise ValueError(f"no valid piece fits in {length} words after this prompt "
-                             f"(it needs at least {self.used + grammar.cost(state)})")
-        self.states = [state] * n
+                             f"(it needs at least {self.used + needed})")
 
     def advance(self, chosen: Sequence[int]) -> None:
         """Feed each row's newest word id (a negative id: the row is finished, nothing changes)."""
         parsed = self.grammar.parsed
-        self.states = [self.grammar.step(s, parsed[i] if 0 <= i < len(parsed) else None)
-                       for s, i in zip(self.states, chosen)]
+        for row, (state, i) in enumerate(zip(self.states, chosen)):
+            self.states[row] = self.grammar.step(state, parsed[i] if 0 <= i < len(parsed) else None)
+            self.pos[row] = self.pos[row] + 1 if self.states[row].phase == "bar" and 0 <= i else 0
         self.used += 1
 
     def mask(self) -> np.ndarray:
@@ -322,8 +405,33 @@ class Guide:
         out = np.zeros((len(self.states), self.grammar.size), bool)
         room = self.length - self.used
         for row, state in enumerate(self.states):
-            out[row, list(self.grammar.allowed(state, room))] = True
+            forced = self._forced(state, self.pos[row])
+            out[row, [forced] if forced is not None else
+                list(self.grammar.allowed(state, room - self._ahead(state)))] = True
         return out
+
+    def _forced(self, state: State, pos: int) -> int | None:
+        """The template's word for this place (None: free, or no template)."""
+        t = self.template
+        if t is None:
+            return None
+        if state.phase == "inst":  # the next track is the template's next voice
+            return self.grammar.insts[mmm.JSFAKES_INSTS[t.order[len(state.insts)]]]
+        if state.phase == "bar":
+            cell = t.cells[self.voice_of[state.inst]][state.bars]
+            if cell is not None:
+                return self.id_of[_parse(cell[pos])]
+        return None
+
+    def _ahead(self, state: State) -> int:
+        """Words the fixed cells still to come hold beyond the BAR_START BAR_END `Grammar.cost` counts."""
+        t = self.template
+        if t is None:
+            return 0
+        total = sum(sum(self.extra[v]) for v in t.order[len(state.insts):])
+        if state.phase in ("track", "bar"):
+            total += sum(self.extra[self.voice_of[state.inst]][state.bars + (state.phase == "bar"):])
+        return total
 
 
 # ----------------------------------------------------------------------------------------------
@@ -345,7 +453,9 @@ class VoiceLeading:
     """
 
     def __init__(self, vocab: Sequence[str | None], prompt_words: Sequence[str], n: int, strength: float,
-                 bars: int = 4, voice_insts: Sequence[int] = mmm.JSFAKES_INSTS):
+                 bars: int = 4, voice_insts: Sequence[int] = mmm.JSFAKES_INSTS,
+                 known: tuple[np.ndarray, np.ndarray] | None = None):
+        """known: notes heard from the start (`Template.grid`: the music to keep, also what comes later)."""
         if not strength >= 0:
             raise ValueError(f"voice-leading strength must be >= 0, got {strength}")
         self.strength, self.size = strength, len(vocab)
@@ -354,7 +464,7 @@ class VoiceLeading:
         self.note_pitches = np.array([self.parsed[i][1] for i in self.note_ids], int)
         self.delta_ids = {p[1]: i for i, p in enumerate(self.parsed) if p and p[0] == "TIME_DELTA"}
         self.voice_of = {inst: v for v, inst in enumerate(voice_insts)}
-        self.rows = [_Lines(bars) for _ in range(n)]
+        self.rows = [_Lines(bars, known) for _ in range(n)]
         self.added = np.zeros(n)  # faults added so far per row, as the penalties counted them
         for word in prompt_words:
             for row in self.rows:
@@ -404,9 +514,11 @@ class VoiceLeading:
 class _Lines:
     """One row's grid of the voices written so far (`counterpoint.grid`), and where the pen is."""
 
-    def __init__(self, bars: int):
+    def __init__(self, bars: int, known: tuple[np.ndarray, np.ndarray] | None = None):
         self.pitch = np.full((4, bars * mmm.STEPS_PER_BAR), -1)
         self.onset = np.zeros_like(self.pitch, dtype=bool)
+        if known is not None:  # the notes to keep: heard again as they are written, they change nothing
+            self.pitch[:], self.onset[:] = known
         self.voice, self.bar, self.cursor, self.in_bar = None, -1, 0, False
         self.note, self.start, self.timed = None, 0, False  # sounding pitch, its step, its length known
         self.total = 0  # faults of the grid so far
@@ -485,7 +597,7 @@ def context_size(model) -> int:
 def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START", temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, seed: int = 0, batch_size: int = 32,
            max_new_tokens: int | None = None, constrained: bool = True, voice_leading: float = 0.0,
-           best_of: int = 1) -> list[str]:
+           best_of: int = 1, template: Template | None = None) -> list[str]:
     """`n` rows sampled after `prompt`, each stopping at PIECE_END (or the model's context).
 
     model: a causal LM with its tokenizer (a GPT-2 trained by `train`, any checkpoint), or an
@@ -496,12 +608,14 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
     voice_leading: how much each voice-leading fault (`counterpoint.KINDS`) a note would add costs it, in
         nats (`VoiceLeading`; 0 = off, the rows are then exactly those without it; inf = forbidden).
     best_of: draw this many candidates per piece and keep the best by `rerank` (1 = no reranking).
+    template: music to keep (`Template`): its fixed cells note for note, the model writing the free
+        ones; the prompt is then the template's (`Template.prompt`).
     """
     if not (isinstance(best_of, (int, np.integer)) and best_of >= 1):
         raise ValueError(f"best_of must be a whole number >= 1, got {best_of!r}")
     if best_of > 1:
         candidates = sample(model, tokenizer, n * best_of, prompt, temperature, top_k, top_p, seed,
-                            batch_size, max_new_tokens, constrained, voice_leading)
+                            batch_size, max_new_tokens, constrained, voice_leading, template=template)
         return rerank(model, tokenizer, [candidates[k * best_of:(k + 1) * best_of] for k in range(n)])
     if temperature < 0 or not np.isfinite(temperature):
         raise ValueError(f"temperature must be >= 0, got {temperature}")
@@ -511,6 +625,13 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
         raise ValueError(f"top_k must be >= 1, got {top_k}")
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
+    bars = 4
+    if template is not None:
+        if not constrained:
+            raise ValueError("keeping music (a template) needs constrained decoding")
+        if all(cell is not None for voice in template.cells for cell in voice):
+            raise ValueError("nothing to write: every bar of every voice is kept")
+        prompt, bars = template.prompt(), template.bars
     words = mmm.words(prompt)
     vocab = _vocabulary(model, tokenizer)
     known = set(vocab)
@@ -520,12 +641,13 @@ def sample(model, tokenizer=None, n: int = 1, prompt: mmm.Tokens = "PIECE_START"
     length = context_size(model)
     if max_new_tokens is not None:
         length = min(length, len(words) + max_new_tokens)
-    grammar = _grammar(tuple(vocab)) if constrained else None
+    grammar = _grammar(tuple(vocab), bars) if constrained else None
+    known = template.grid() if template is not None else None
     rows = []
     for start in range(0, n, batch_size):
         b = min(batch_size, n - start)
-        guide = Guide(grammar, words, b, length) if grammar else None
-        helper = VoiceLeading(vocab, words, b, voice_leading) if voice_leading else None
+        guide = Guide(grammar, words, b, length, template) if grammar else None
+        helper = VoiceLeading(vocab, words, b, voice_leading, bars, known=known) if voice_leading else None
         if tokenizer is None:  # an n-gram
             rows += model.sample(b, words, temperature, top_k, top_p=top_p, seed=seed + start,
                                  max_tokens=length, guide=guide, voice_leading=helper)
@@ -580,8 +702,8 @@ def _length_distance(row: str) -> float:
 
 
 @functools.lru_cache(maxsize=8)
-def _grammar(vocab: tuple[str, ...]) -> Grammar:
-    return Grammar(vocab)
+def _grammar(vocab: tuple[str, ...], bars: int = 4) -> Grammar:
+    return Grammar(vocab, bars=bars)
 
 
 def _vocabulary(model, tokenizer) -> list[str]:

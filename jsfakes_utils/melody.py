@@ -1,6 +1,6 @@
 """A melody you type, as one voice's MMM track: LilyPond's absolute note names, quantised to sixteenths.
 
-Used to harmonise a melody (`prompt`, then `studio.generate_and_play(start=…)`; the CLI's `harmonize`).
+Used to harmonise a melody (`compose.harmonize`; the CLI's `harmonize`).
 The notation, as LilyPond writes it:
 
     d''4 d'' d'' a' b' c'' b' a' g' fis' e' d' g' a' b'2
@@ -39,13 +39,9 @@ class Melody:
     notes: tuple[tuple[int, int, int], ...]
     bars: int
 
-    def track(self, voice: int | str = "soprano") -> list[str]:
-        """The melody as one voice's MMM track: TRACK_START INST=… (BAR_START … BAR_END)… TRACK_END."""
-        index = generate.voice_index(voice)
-        words = ["TRACK_START", f"INST={mmm.JSFAKES_INSTS[index]}"]
-        for bar in range(self.bars):
-            words += mmm.encode_bar(self.notes, bar)
-        return words + ["TRACK_END"]
+    def cells(self) -> list[list[str]]:
+        """The melody's bars as MMM words, one list (BAR_START … BAR_END) per bar: a voice's cells."""
+        return [mmm.encode_bar(self.notes, bar) for bar in range(self.bars)]
 
 
 def parse(text: str) -> Melody:
@@ -100,19 +96,6 @@ def fit(melody: Melody, voice: int | str = "soprano", tokenizer=None) -> Melody:
     raise ValueError(f"the melody spans {min(pitches)}-{max(pitches)} ({max(pitches) - min(pitches)} semitones), "
                      f"wider than the {mmm.voice_name(generate.voice_index(voice))} range {low}-{high}: "
                      "choose another voice or narrow the melody")
-
-
-def prompt(tune: Melody | str, voice: int | str = "soprano", tokenizer=None, style: str = "jsfakes") -> str:
-    """The first words of a harmonisation: the header, then the melody's whole track (`generate.prompt`).
-
-    The model writes the other three voices after it (it was trained on rows whose tracks come in
-    any order, so any voice can lead), and the melody stays note for note.
-    """
-    tune = fit(parse(tune) if isinstance(tune, str) else tune, voice, tokenizer)
-    if tune.bars != 4:
-        raise ValueError(f"the melody has {tune.bars} bars: give exactly 4 (longer melodies, harmonised "
-                         "window by window, are not supported yet)")
-    return generate.prompt(track=tune.track(voice), tokenizer=tokenizer, style=style)
 
 
 def _rests(steps: int) -> str:

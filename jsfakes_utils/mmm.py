@@ -293,6 +293,44 @@ def sort_tracks(tokens: Tokens, voice_insts: Sequence[int] = JSFAKES_INSTS) -> s
     return " ".join(head + [w for track in tracks for w in track] + tail)
 
 
+def cells(tokens: Tokens, voice_insts: Sequence[int] = JSFAKES_INSTS) -> dict[int, list[list[str]]]:
+    """A piece as a grid of cells: {voice: the words of each of its bars (BAR_START … BAR_END)},
+    voices in track order. `join` puts the grid back together; windows are stitched by
+    concatenating each voice's cells (`join({v: a[v] + b[v][2:] …})`). ValueError if the tokens are
+    not a valid piece (any number of bars)."""
+    report = validate(tokens, bars=None, voice_insts=voice_insts)
+    if not report.ok:
+        raise ValueError(f"not a valid piece: {report.problems[0]}")
+    voice_of = {inst: v for v, inst in enumerate(voice_insts)}
+    out = {}
+    for track in split_tracks(tokens)[1]:
+        bars, bar = [], []
+        for word in track[2:-1]:  # TRACK_START INST=… <bars> TRACK_END
+            bar.append(word)
+            if word == "BAR_END":
+                bars.append(bar)
+                bar = []
+        out[voice_of[parse_word(track[1])[1]]] = bars
+    if len({len(bars) for bars in out.values()}) > 1:
+        raise ValueError(f"not a valid piece: its tracks have {sorted({len(b) for b in out.values()})} bars")
+    return out
+
+
+def join(grid: dict[int, Sequence[Sequence[str]]], style: str = "JSFAKES", genre: str = "JSFAKES",
+         voice_insts: Sequence[int] = JSFAKES_INSTS) -> str:
+    """The row of a grid of cells (`cells`): the header, then each voice's track in the grid's order."""
+    out = ["PIECE_START", f"STYLE={style}", f"GENRE={genre}"]
+    for voice, bars in grid.items():
+        out += ["TRACK_START", f"INST={voice_insts[voice]}", *(w for bar in bars for w in bar), "TRACK_END"]
+    return " ".join(out + ["PIECE_END"])
+
+
+def tags(tokens: Tokens) -> tuple[str, str]:
+    """(STYLE, GENRE) of a row's header: ("JSFAKES", "JSFAKES") for a js-fakes-4bars row."""
+    head = dict(w.split("=", 1) for w in split_tracks(tokens)[0] if parse_word(w) == ("TAG", None))
+    return head.get("STYLE", "JSFAKES"), head.get("GENRE", "JSFAKES")
+
+
 # ----------------------------------------------------------------------------------------------
 # Scanning: one pass that both validate() and decode() use, so they cannot disagree
 # ----------------------------------------------------------------------------------------------

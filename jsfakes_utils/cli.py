@@ -8,10 +8,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 import warnings
 from pathlib import Path
 
-from . import config, data, evaluate, generate, melody, mmm, ngram
+from . import compose, config, data, evaluate, generate, melody, mmm, ngram
 
 PRESETS = ("seed", "small", "quick")  # model.PRESETS and train.RECIPES, named here so that `--help`
 RECIPES = ("seed", "fast", "cpu")  # does not import torch (tests keep the lists equal)
@@ -95,6 +96,19 @@ _non_negative = _number(float, 0, what="a number >= 0")
 _probability = _number(float, 0, 1, low_open=True, what="a number in (0, 1]")
 
 
+def _argument(parse):
+    """An argparse type from a parser that raises ValueError (its sentence becomes argparse's)."""
+    def wrapped(text: str):
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    return wrapped
+
+
+_voices, _bar_list = _argument(compose.voice_list), _argument(compose.bar_list)
+
+
 def _style_times(text: str) -> tuple[str, int]:
     """"bach=2" -> ("bach", 2): a style name and a whole number >= 1."""
     style, _, times = text.partition("=")
@@ -134,7 +148,7 @@ def export(row: str, out: Path, name: str, bpm: float, strict: bool = True) -> l
     """Write name.txt, name.mid (tempo = bpm), name.wav and name.png for one token row."""
     from . import studio
 
-    return list(studio.export(studio.to_piece(row, bpm, strict=strict), out, name).values())
+    return list(studio.export(studio.to_piece(row, bpm, strict=strict, bars=None), out, name).values())
 
 
 def cmd_decode(args) -> int:
@@ -222,6 +236,7 @@ def _generator(name: str, online: bool = False):
 
 
 def cmd_generate(args) -> int:
+    """generate, and the composing commands (harmonize, regenerate, refill, continue): pieces, files, a table."""
     from . import studio
 
     net, tok = _generator(args.model, args.online)
@@ -229,36 +244,57 @@ def cmd_generate(args) -> int:
     reference = _reference(args.data) if has_data else None
     instruments = [int(i) if i.strip().isdigit() else i.strip() for i in args.instruments.split(",")] \
         if args.instruments else None
-    start = None
-    if args.command == "harmonize":  # the melody's track first: the model writes the other three voices
-        if _is_file(args.melody):
-            path = Path(args.melody)
-            try:
-                tune = melody.read(path, args.track) if path.suffix.lower() in melody.FILES else path.read_text()
-            except UnicodeDecodeError:
-                raise ValueError(f"{path} is a binary file, not a melody: give notation text, or a .mid or "
-                                 ".musicxml file") from None
-        else:
-            tune = args.melody
-        start = melody.prompt(tune, args.voice, tok, args.style)
-    settings = generate.Settings(style=args.style, voice=args.voice, first_note=getattr(args, "first_note", None),
-                                 temperature=args.temperature, top_p=args.top_p, seed=args.seed, n=args.n,
-                                 constrained=not args.free, voice_leading=args.voice_leading, best_of=args.best_of,
-                                 bpm=args.bpm, instruments=instruments)
-    result = studio.generate_and_play(net, tok, settings, reference=reference, out=args.out, start=start,
-                                      sine=True if args.sine else None,
-                                      formats=studio.SAVED + ("musicxml",) * args.musicxml + ("svg",) * args.score)
+    settings = generate.Settings(style=args.style, voice=args.voice if args.command == "generate" else "soprano",
+                                 first_note=getattr(args, "first_note", None), temperature=args.temperature,
+                                 top_p=args.top_p, seed=args.seed, n=args.n, constrained=not args.free,
+                                 voice_leading=args.voice_leading, best_of=args.best_of, bpm=args.bpm,
+                                 instruments=instruments)
+    started = time.perf_counter()
+    rows = _write(args, net, tok, settings)
+    bars = len(mmm.cells(rows[0])[0]) if args.command != "generate" else 4
+    formats = studio.SAVED + ("musicxml",) * args.musicxml + ("svg",) * args.score
+    result = studio.play(rows, settings, reference, args.out, True if args.sine else None, formats, bars, started)
     for k, piece in enumerate(result.pieces, 1):
         print(f"piece-{k}: {piece.summary()}\n  wrote {', '.join(str(p) for p in piece.files.values())}")
     print(f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s, audio included")
-    label = f"{Path(args.model).name}{'' if args.free else ', constrained'}{', harmonised' if start else ''}"
+    label = f"{Path(args.model).name}{'' if args.free else ', constrained'}" + \
+        ("" if args.command == "generate" else f", {args.command}")
     if reference is None:
-        share, kinds = evaluate.validity([p.tokens for p in result.pieces])
+        share, kinds = evaluate.validity([p.tokens for p in result.pieces], bars)
         print(f"valid: {share:.0%}{(' (' + ', '.join(kinds) + ')') if kinds else ''}; "
               f"for the full table, build the dataset into {args.data} (`jsfakes data`)")
     else:
-        print(evaluate.format_table(evaluate.evaluate({label: [p.tokens for p in result.pieces]}, reference)))
+        table = evaluate.evaluate({label: [p.tokens for p in result.pieces]}, reference, bars=bars)
+        print(evaluate.format_table(table))
     return 0
+
+
+def _write(args, net, tok, settings) -> list[str]:
+    """The rows a generating or composing command asks for."""
+    if args.command == "generate":
+        return settings.sample(net, tok)
+    if args.free:
+        raise ValueError(f"{args.command} keeps music note for note, which needs constrained decoding: drop --free")
+    if args.command == "harmonize":
+        return compose.harmonize(_melody(args.melody, args.track), args.voice, net, tok, settings)
+    piece = compose.read_piece(args.file, args.line)
+    if args.command == "regenerate":
+        return compose.regenerate(piece, args.voice, net, tok, settings)
+    if args.command == "refill":
+        return compose.refill(piece, args.bars, args.voices, net, tok, settings)
+    return compose.extend(piece, args.bars, net, tok, settings)
+
+
+def _melody(text: str, track: str | None) -> melody.Melody | str:
+    """harmonize's MELODY: notation text, a text file holding it, or a MIDI or MusicXML file."""
+    if not _is_file(text):
+        return text
+    path = Path(text)
+    try:
+        return melody.read(path, track) if path.suffix.lower() in melody.FILES else path.read_text()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is a binary file, not a melody: give notation text, or a .mid or "
+                         ".musicxml file") from None
 
 
 def _is_file(text: str) -> bool:
@@ -407,6 +443,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the voice that sings the melody (default: %(default)s); moved by octaves into its range if needed")
     p.add_argument("--track", default=None,
                    help="of a MIDI or MusicXML melody: the track to take, by name or number (default: the highest line)")
+    _add_generation_args(p)
+
+    piece_help = "the piece: a token file as generate writes it (.txt; --line picks the row) or a MIDI file of four voices"
+    p = sub.add_parser("regenerate", help="write one voice (or more) of a piece again, the others kept",
+                       description="Redo voices of a piece: the others are kept note for note and the model "
+                                   "writes the chosen ones again; files and table as for generate.")
+    p.add_argument("file", help=piece_help)
+    p.add_argument("--voice", type=_voices, required=True, metavar="VOICES",
+                   help="the voice(s) to write again, e.g. alto or alto,tenor")
+    p.add_argument("--line", type=_count, default=1, help="of a token file: which row, from 1 (default: %(default)s)")
+    _add_generation_args(p)
+
+    p = sub.add_parser("refill", help="write some bars of a piece again, the rest kept",
+                       description="Refill bars: every other bar is kept note for note and the model writes "
+                                   "the chosen bars again (of all voices, or of --voices); files and table as for generate.")
+    p.add_argument("file", help=piece_help)
+    p.add_argument("--bars", type=_bar_list, required=True, help="the bars to write again, from 1, e.g. 3 or 2,3")
+    p.add_argument("--voices", type=_voices, default=None, help="only these voices, e.g. alto,tenor (default: all)")
+    p.add_argument("--line", type=_count, default=1, help="of a token file: which row, from 1 (default: %(default)s)")
+    _add_generation_args(p)
+
+    p = sub.add_parser("continue", help="continue a piece to more bars, two at a time",
+                       description="Continue a piece: it is kept note for note and the model writes on, each "
+                                   "two new bars after the last two; files (the whole piece) and table as for generate.")
+    p.add_argument("file", help=piece_help)
+    p.add_argument("--bars", type=_count, required=True, help="how many bars the result has, e.g. 8")
+    p.add_argument("--line", type=_count, default=1, help="of a token file: which row, from 1 (default: %(default)s)")
     _add_generation_args(p)
 
     p = sub.add_parser("ngram", help="fit an n-gram model, print its cross-entropy, write samples",

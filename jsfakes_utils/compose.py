@@ -39,26 +39,26 @@ def read_piece(source: str | Path, line: int = 1) -> str:
 
     text = str(source)
     if text.lstrip().startswith("PIECE_START"):
-        row = text
+        row, name = text, "the piece"
     elif Path(text).suffix.lower() in FILES:
         sequence = data.read_midi(text)
         try:
             rows = mmm.encode(sequence, bars=None)
         except ValueError as error:
             raise ValueError(f"{text}: cannot be written as MMM ({error})") from None
-        row = rows[0] if rows else ""
+        row, name = (rows[0] if rows else ""), text
     else:
         rows = data.read_rows(text)
         if not 1 <= line <= len(rows):
             raise ValueError(f"{text} has {len(rows)} row(s): choose a line from 1 to {len(rows)}")
-        row = rows[line - 1]
+        row, name = rows[line - 1], f"{text} line {line}"
     try:
         grid = mmm.cells(row)
     except ValueError as error:
-        raise ValueError(f"{text[:60]}: {error}") from None
+        raise ValueError(f"{name} is {error}; composing needs a valid piece of the four voices") from None
     if sorted(grid) != [0, 1, 2, 3]:
-        names = ", ".join(mmm.voice_name(v) for v in grid)
-        raise ValueError(f"{text[:60]}: has the voices {names or 'none'}; composing needs all four (S, A, T, B)")
+        raise ValueError(f"{name} has the voices {', '.join(mmm.voice_name(v) for v in grid)}; composing needs "
+                         "all four (S, A, T, B)")
     return row
 
 
@@ -80,8 +80,7 @@ def regenerate(piece: mmm.Tokens, voices: Iterable[int | str], model=None, token
     """`settings.n` versions of `piece` with `voices` rewritten, the others kept note for note."""
     grid = mmm.cells(piece)
     chosen = _voices(voices)
-    return fill(grid, [(v, b) for v in chosen for b in range(_bars(grid))], model, tokenizer, settings,
-                style=_style(piece))
+    return fill(grid, [(v, b) for v in chosen for b in range(_bars(grid))], model, tokenizer, settings)
 
 
 def refill(piece: mmm.Tokens, bars: Iterable[int], voices: Iterable[int | str] | None = None, model=None,
@@ -92,7 +91,7 @@ def refill(piece: mmm.Tokens, bars: Iterable[int], voices: Iterable[int | str] |
     bars = sorted(set(bars))
     if not bars or any(not 1 <= b <= _bars(grid) for b in bars):
         raise ValueError(f"bars to refill must be within 1-{_bars(grid)}, got {bars}")
-    return fill(grid, [(v, b - 1) for v in chosen for b in bars], model, tokenizer, settings, style=_style(piece))
+    return fill(grid, [(v, b - 1) for v in chosen for b in bars], model, tokenizer, settings)
 
 
 def extend(piece: mmm.Tokens, bars: int, model=None, tokenizer=None,
@@ -104,17 +103,16 @@ def extend(piece: mmm.Tokens, bars: int, model=None, tokenizer=None,
     if not isinstance(bars, int) or bars <= have:
         raise ValueError(f"the piece has {have} bars: continue it to more than that, got {bars!r}")
     grid = {v: cells + [["BAR_START", "BAR_END"]] * (bars - have) for v, cells in grid.items()}
-    return fill(grid, [(v, b) for v in range(4) for b in range(have, bars)], model, tokenizer, settings,
-                style=_style(piece))
+    return fill(grid, [(v, b) for v in range(4) for b in range(have, bars)], model, tokenizer, settings)
 
 
 def fill(grid: Grid, free: Sequence[tuple[int, int]], model=None, tokenizer=None,
-         settings: generate.Settings | None = None, style: str | None = None) -> list[str]:
+         settings: generate.Settings | None = None) -> list[str]:
     """`settings.n` pieces: `grid` with the cells `free` ((voice, bar) from 0) written by the model
     and every other cell kept, window by window (see the module docstring). The one loop under
-    harmonize, regenerate, refill and extend."""
+    harmonize, regenerate, refill and extend. The pieces get the settings' style (its tags), the
+    music its notes."""
     model, tokenizer, settings = _defaults(model, tokenizer, settings)
-    style = style or settings.style
     todo = set(free)
     if not todo:
         raise ValueError("nothing to write: every bar of every voice is kept")
@@ -125,7 +123,7 @@ def fill(grid: Grid, free: Sequence[tuple[int, int]], model=None, tokenizer=None
         groups: dict[generate.Template, list[int]] = {}  # pieces with the same window share a batch
         for k, piece in enumerate(pieces):
             window = {v: cells[first:last] for v, cells in piece.items()}
-            groups.setdefault(generate.Template.of(window, inside, style), []).append(k)
+            groups.setdefault(generate.Template.of(window, inside, settings.style), []).append(k)
         for template, ks in groups.items():
             best_of = settings.best_of if settings.best_of > 1 or not template.free_first() else CANDIDATES
             seed = settings.seed if number == 0 else settings.seed + 1000 * number + ks[0]
@@ -135,7 +133,7 @@ def fill(grid: Grid, free: Sequence[tuple[int, int]], model=None, tokenizer=None
                 written = mmm.cells(row)
                 for v, b in inside:
                     pieces[k][v][first + b] = written[v][b]
-    tags = generate.STYLES[style]
+    tags = generate.STYLES[settings.style]
     return [mmm.join(piece, *tags) for piece in pieces]
 
 
@@ -159,6 +157,25 @@ def kept(before: mmm.Tokens, after: mmm.Tokens, free: Iterable[tuple[int, int]])
     return all(a[v][k] == b[v][k] for v in a for k in range(len(a[v])) if (v, k) not in free)
 
 
+def voice_list(text: str) -> list[str]:
+    """"alto,tenor" -> ["alto", "tenor"]: voice names, comma-separated (the CLI's and the studio's)."""
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names or any(v not in mmm.VOICE_NAMES for v in names):
+        raise ValueError(f"{text!r} is not voices from {', '.join(mmm.VOICE_NAMES)}, comma-separated")
+    return names
+
+
+def bar_list(text: str) -> list[int]:
+    """"2,3" -> [2, 3]: bar numbers from 1, comma-separated (the CLI's and the studio's)."""
+    try:
+        bars = [int(b) for b in text.split(",")]
+    except ValueError:
+        bars = []
+    if not bars or min(bars) < 1:
+        raise ValueError(f"{text!r} is not bar numbers from 1, comma-separated, e.g. 3 or 2,3")
+    return bars
+
+
 def _defaults(model, tokenizer, settings):
     if model is None:
         from . import studio
@@ -176,9 +193,3 @@ def _voices(voices: Iterable[int | str]) -> list[int]:
 
 def _bars(grid: Grid) -> int:
     return len(next(iter(grid.values())))
-
-
-def _style(piece: mmm.Tokens) -> str:
-    """The key of generate.STYLES of a piece's header (jsfakes for an unknown one)."""
-    tags = mmm.tags(piece)
-    return next((name for name, pair in generate.STYLES.items() if pair == tags), "jsfakes")

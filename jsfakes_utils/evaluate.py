@@ -128,12 +128,12 @@ def reference(train: Iterable[str], test: Iterable[str]) -> Reference:
 # ----------------------------------------------------------------------------------------------
 
 
-def validity(samples: Sequence[str]) -> tuple[float, collections.Counter]:
-    """(share of valid pieces, how many pieces show each kind of problem)."""
+def validity(samples: Sequence[str], bars: int = 4) -> tuple[float, collections.Counter]:
+    """(share of valid pieces of `bars` bars, how many pieces show each kind of problem)."""
     kinds = collections.Counter()
     valid = 0
     for s in samples:
-        report = mmm.validate(s)
+        report = mmm.validate(s, bars=bars)
         valid += report.ok
         kinds.update(set(report.counts()))
     return valid / len(samples), kinds
@@ -222,7 +222,7 @@ def _distance(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def _column(samples: Sequence[str], ref: Reference, music: dict | None = None,
-            histograms: dict | None = None) -> dict[str, float]:
+            histograms: dict | None = None, bars: int = 4) -> dict[str, float]:
     """Every figure of METRICS for one list of samples (music: their `_music`, if already computed).
 
     histograms: whose pitch-class and note-length histograms to compare with the test split's
@@ -232,7 +232,7 @@ def _column(samples: Sequence[str], ref: Reference, music: dict | None = None,
         raise ValueError("no samples to evaluate")
     samples = [" ".join(mmm.words(s)) for s in samples]
     col: dict[str, float] = {"samples": len(samples)}
-    valid, kinds = validity(samples)
+    valid, kinds = validity(samples, bars)
     col["valid (%)"] = 100 * valid
     verdicts = novelty(samples, ref)
     for verdict in ("copied", "partly copied", "new"):
@@ -260,14 +260,15 @@ def _column(samples: Sequence[str], ref: Reference, music: dict | None = None,
 
 
 def evaluate(samples: Sequence[str] | dict[str, Sequence[str]], reference: Reference,
-             name: str = "samples") -> pd.DataFrame:
+             name: str = "samples", bars: int = 4) -> pd.DataFrame:
     """One column of figures per generator, then the test split's; rows as in METRICS.
 
     samples: token rows (strings or lists of words), or {generator name: rows} for several.
     Rows "invalid: <kind>" count the pieces showing each kind of problem (see mmm.PROBLEM_KINDS).
+    bars: how many bars a valid sample has (4; more for continued pieces, `compose.extend`).
     """
     groups = dict(samples) if isinstance(samples, dict) else {name: samples}
-    columns = {label: _column(list(rows), reference) for label, rows in groups.items()}
+    columns = {label: _column(list(rows), reference, bars=bars) for label, rows in groups.items()}
     columns["test split"] = reference.column
     index = list(METRICS) + [f"invalid: {k}" for k in mmm.PROBLEM_KINDS
                              if any(f"invalid: {k}" in c for c in columns.values())]

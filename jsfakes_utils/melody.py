@@ -9,7 +9,8 @@ The notation, as LilyPond writes it:
 - octave marks: `c` is C3 (MIDI 48), each `'` one octave up (`c'` = middle C, 60), each `,` one down;
 - durations 1 2 4 8 16 (whole … sixteenth) with optional dots (`4.` = dotted quarter); a note without
   a duration keeps the previous one (the first defaults to a quarter);
-- `r` is a rest; `|` is an optional bar check (it must fall on a bar line).
+- `r` is a rest; `|` is an optional bar check (it must fall on a bar line); `~` after a note ties it
+  to the next note of the same pitch (`c'4~ c'16`: one note of five sixteenths).
 
 A melody must fill whole 4/4 bars and stay within the voice's range; if moving it by whole octaves
 brings it inside, it is moved with a warning. Anything else is refused with one sentence that says
@@ -28,7 +29,7 @@ STEPS = {1: 16, 2: 8, 4: 4, 8: 2, 16: 1}  # a duration's sixteenths, undotted
 NAMES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 ACCIDENTALS = {"": 0, "is": 1, "#": 1, "isis": 2, "##": 2, "es": -1, "s": -1, "eses": -2, "ses": -2}
 _NOTE = re.compile(r"(?P<name>[a-g])(?P<acc>isis|eses|ses|is|es|s|##|#)?(?P<octave>'*|,*)"
-                   r"(?P<duration>16|1|2|4|8)?(?P<dots>\.*)")
+                   r"(?P<duration>16|1|2|4|8)?(?P<dots>\.*)(?P<tie>~?)")
 _REST = re.compile(r"r(?P<duration>16|1|2|4|8)?(?P<dots>\.*)")
 
 
@@ -46,7 +47,7 @@ class Melody:
 
 def parse(text: str) -> Melody:
     """Notes and bars of a melody in LilyPond's absolute notation (see the module docstring)."""
-    notes, cursor, length = [], 0, STEPS[4]
+    notes, cursor, length, tied = [], 0, STEPS[4], False
     for i, word in enumerate(text.split(), 1):
         if word == "|":
             if cursor % mmm.STEPS_PER_BAR:
@@ -71,10 +72,17 @@ def parse(text: str) -> Melody:
             pitch = 48 + NAMES[found["name"]] + ACCIDENTALS[found["acc"] or ""] + 12 * (octave.count("'") - octave.count(","))
             if found["acc"] in ("s", "ses") and found["name"] not in "ae":
                 raise ValueError(f"{word!r} (word {i}): a flat is 'es' ({found['name']}es); only as and es drop the e")
-            notes.append((cursor, cursor + length, pitch))
+            if tied and notes[-1][2] != pitch:
+                raise ValueError(f"{word!r} (word {i}): a tie '~' joins two notes of the same pitch")
+            notes[-1:] = [(notes[-1][0], cursor + length, pitch)] if tied else notes[-1:] + [(cursor, cursor + length, pitch)]
+            tied = bool(found["tie"])
+        elif tied:
+            raise ValueError(f"a tie '~' before a rest (word {i}): a tie joins two notes of the same pitch")
         cursor += length
     if not notes:
         raise ValueError("the melody has no notes")
+    if tied:
+        raise ValueError("the melody ends with a tie '~': tie the last note to another or drop the '~'")
     if cursor % mmm.STEPS_PER_BAR:
         short = mmm.STEPS_PER_BAR - cursor % mmm.STEPS_PER_BAR
         raise ValueError(f"the melody lasts {cursor} sixteenths, not whole 4/4 bars: add {short} sixteenths "
@@ -96,6 +104,40 @@ def fit(melody: Melody, voice: int | str = "soprano", tokenizer=None) -> Melody:
     raise ValueError(f"the melody spans {min(pitches)}-{max(pitches)} ({max(pitches) - min(pitches)} semitones), "
                      f"wider than the {mmm.voice_name(generate.voice_index(voice))} range {low}-{high}: "
                      "choose another voice or narrow the melody")
+
+
+def notation(tune: Melody) -> str:
+    """The melody in the notation `parse` reads (bars split by `|`; a length no single note value has,
+    or a note over a bar line, written as tied notes): `parse(notation(m)) == m`."""
+    names = ("c", "cis", "d", "es", "e", "f", "fis", "g", "as", "a", "bes", "b")
+    events, cursor = [], 0  # (start, end, pitch or None for a rest)
+    for start, end, pitch in tune.notes:
+        if start > cursor:
+            events.append((cursor, start, None))
+        events.append((start, end, pitch))
+        cursor = end
+    if cursor < tune.bars * mmm.STEPS_PER_BAR:
+        events.append((cursor, tune.bars * mmm.STEPS_PER_BAR, None))
+    words, last = [], None
+    for start, end, pitch in events:
+        pieces = []
+        while start < end:  # within the bar, longest note values first
+            bar_end = (start // mmm.STEPS_PER_BAR + 1) * mmm.STEPS_PER_BAR
+            length = next(n for n in _LENGTHS if n <= min(end, bar_end) - start and start % mmm.STEPS_PER_BAR + n
+                          <= mmm.STEPS_PER_BAR)
+            pieces.append((start, length))
+            start += length
+        for k, (at, length) in enumerate(pieces):
+            if at % mmm.STEPS_PER_BAR == 0 and at:
+                words.append("|")
+            name = "r" if pitch is None else names[pitch % 12] + ("'" * (pitch // 12 - 4) or "," * (4 - pitch // 12))
+            duration = "" if length == last else _LENGTHS[length]
+            last = length
+            words.append(name + duration + ("~" if pitch is not None and k < len(pieces) - 1 else ""))
+    return " ".join(words)
+
+
+_LENGTHS = {16: "1", 12: "2.", 8: "2", 6: "4.", 4: "4", 3: "8.", 2: "8", 1: "16"}  # sixteenths -> duration
 
 
 def _rests(steps: int) -> str:

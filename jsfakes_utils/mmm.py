@@ -325,12 +325,6 @@ def join(grid: dict[int, Sequence[Sequence[str]]], style: str = "JSFAKES", genre
     return " ".join(out + ["PIECE_END"])
 
 
-def tags(tokens: Tokens) -> tuple[str, str]:
-    """(STYLE, GENRE) of a row's header: ("JSFAKES", "JSFAKES") for a js-fakes-4bars row."""
-    head = dict(w.split("=", 1) for w in split_tracks(tokens)[0] if parse_word(w) == ("TAG", None))
-    return head.get("STYLE", "JSFAKES"), head.get("GENRE", "JSFAKES")
-
-
 # ----------------------------------------------------------------------------------------------
 # Scanning: one pass that both validate() and decode() use, so they cannot disagree
 # ----------------------------------------------------------------------------------------------

@@ -6,6 +6,9 @@ CLI and CI call); `Studio` puts ipywidgets controls in front of it, in two tabs:
     "Audio generation": style, voice, first note, BPM, temperature, top-p, voice leading, best of,
                         seed, pieces, constrained, an instrument per voice -> Generate ->
                         player, score, piano roll, evaluation, downloads
+    "Compose":          harmonise a melody (typed, played on a keyboard or uploaded), redo voices,
+                        refill bars or continue a piece (generated, composed or uploaded), with the
+                        Audio tab's settings -> Compose -> the same player, score, roll, downloads
     "Tokens":           the generated words, a bar per line, with the validity report
 
 Only core ipywidgets are used (7.7 as on Colab, 8.x as in JupyterLab).
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, config, evaluate, generate, mmm, plots, score
+from . import audio, compose, config, evaluate, generate, melody, mmm, plots, score
 from . import model as models
 
 BPM_RANGE = (40, 200)  # the studio's BPM slider
@@ -79,29 +82,35 @@ class Result:
 
 
 def generate_and_play(model=None, tokenizer=None, settings: generate.Settings | None = None, reference=None,
-                      out: str | Path | None = None, sine: bool | None = None, formats=SAVED,
-                      start: mmm.Tokens | None = None, **choices) -> Result:
+                      out: str | Path | None = None, sine: bool | None = None, formats=SAVED, **choices) -> Result:
     """Generate chorales, decode them at the BPM, synthesize them, score them, maybe save them.
 
     model, tokenizer: a causal LM and its tokenizer, or an `ngram.NGram` (tokenizer None);
         default: the bundled model. settings: a `generate.Settings`; choices: any of its fields
         by name (`generate_and_play(voice="alto", bpm=90)`), over `settings` when both are given.
     reference: an `evaluate.Reference`, for novelty. out: a folder to write piece-K.{txt,mid,wav,png}
-        into (`formats`: which of `FORMATS`). start: the pieces' first words instead of the settings'
-        prompt (e.g. `melody.prompt(…)`: a melody to harmonise).
+        into (`formats`: which of `FORMATS`).
     """
     settings = dataclasses.replace(settings or generate.Settings(), **choices)
     if model is None:
         model, tokenizer = bundled()
     started = time.perf_counter()
-    rows = settings.sample(model, tokenizer, start)
+    return play(settings.sample(model, tokenizer), settings, reference, out, sine, formats, started=started)
+
+
+def play(rows: list[str], settings: generate.Settings | None = None, reference=None, out: str | Path | None = None,
+         sine: bool | None = None, formats=SAVED, bars: int = 4, started: float | None = None) -> Result:
+    """Rows (generated, or composed with `compose`) decoded at the settings' BPM and instruments,
+    synthesized, scored (novelty, with a `reference`), maybe saved; bars: the length they should have."""
+    settings = settings or generate.Settings()
+    started = time.perf_counter() if started is None else started
     bpm, instruments = settings.bpm, settings.instruments
     verdicts = evaluate.novelty(rows, reference) if reference is not None else None
     pieces = []
     for k, row in enumerate(config.progress(rows, "decoding and playing")):
         with warnings.catch_warnings():  # an invalid piece is repaired to be heard; its report says what
             warnings.simplefilter("ignore")
-            piece = to_piece(row, bpm, instruments, sine, strict=False)
+            piece = to_piece(row, bpm, instruments, sine, strict=False, bars=bars)
         if verdicts is not None:
             piece.novelty, piece.bars_seen = verdicts.loc[k, "verdict"], verdicts.loc[k, "bars seen in training"]
         if out is not None:
@@ -110,11 +119,14 @@ def generate_and_play(model=None, tokenizer=None, settings: generate.Settings | 
     return Result(pieces, bpm, time.perf_counter() - started)
 
 
-def to_piece(row: mmm.Tokens, bpm: float, instruments=None, sine: bool | None = None, strict: bool = True) -> Piece:
-    """A token row decoded at `bpm` and synthesized; strict=False repairs an invalid row (with warnings)."""
+def to_piece(row: mmm.Tokens, bpm: float, instruments=None, sine: bool | None = None, strict: bool = True,
+             bars: int | None = 4) -> Piece:
+    """A token row decoded at `bpm` and synthesized; strict=False repairs an invalid row (with warnings);
+    bars: how many each track should have (None: any)."""
     sequence = mmm.decode(row, bpm=bpm, strict=strict)
     tokens = " ".join(mmm.words(row))
-    return Piece(tokens, mmm.validate(tokens), sequence, audio.synthesize(sequence, instruments=instruments, sine=sine))
+    return Piece(tokens, mmm.validate(tokens, bars=bars), sequence,
+                 audio.synthesize(sequence, instruments=instruments, sine=sine))
 
 
 def piece_bytes(piece: Piece, kind: str, instruments=None, title: str | None = None) -> bytes:
@@ -225,9 +237,10 @@ class Studio:
         for control in left + [self.seed, self.n] + self.instruments:
             control.layout.width = "380px"  # the default leaves a slider 94 px of track
         controls = w.HBox([w.VBox(left), w.VBox([self.seed, self.n, self.constrained] + self.instruments)])
+        self.pieces: dict[str, str] = {}  # what Compose can start from: label -> row
         self.widget = w.Tab(children=[w.VBox([controls, w.HBox([self.button, self.status]), self.results]),
-                                      self.tokens])
-        for i, title in enumerate(("Audio generation", "Tokens")):
+                                      self._compose_tab(), self.tokens])
+        for i, title in enumerate(("Audio generation", "Compose", "Tokens")):
             self.widget.set_title(i, title)
 
     def _ipython_display_(self):
@@ -268,9 +281,17 @@ class Studio:
             self.button.disabled = False
         result = self.result
         self.status.value = f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s"
+        self.results.children = self._show(result, "generated")
+        return result
+
+    def _show(self, result: Result, family: str) -> list:
+        """The widgets that show a result (player, score, piano roll, downloads per piece); its pieces
+        become what Compose can start from, and the Tokens tab shows their words."""
+        import ipywidgets as w
+
         boxes = []
+        instruments = [d.value for d in self.instruments]
         for k, piece in enumerate(result.pieces, 1):
-            instruments = [d.value for d in self.instruments]
             links = " · ".join(_download_link(piece_bytes(piece, kind, instruments), f"piece-{k}.{kind}", mime, label)
                                for kind, mime, label in DOWNLOADS)
             boxes.append(w.VBox([
@@ -278,13 +299,13 @@ class Studio:
                 w.Audio(value=piece_bytes(piece, "wav"), format="wav", autoplay=False, loop=False),
                 w.HTML(f'<div class="jsfakes-score" style="max-width:900px">{piece_bytes(piece, "svg").decode()}</div>'),
                 w.Image(value=piano_roll_png(piece, f"piece {k}"), format="png")]))
-        self.results.children = self._pick(boxes)
+        self._offer({f"{family} piece {k}": p.tokens for k, p in enumerate(result.pieces, 1)}, family)
         self.tokens.value = "".join(
             f"<h4>Piece {k}: {html.escape(str(p.report).splitlines()[0])}</h4>"
             f"<pre style='{TOKENS}'>{html.escape(mmm.pretty(p.tokens))}</pre>"
             + ("" if p.report.ok else f"<pre style='{TOKENS}'>{html.escape(str(p.report))}</pre>")
             for k, p in enumerate(result.pieces, 1))
-        return result
+        return self._pick(boxes)
 
     def _pick(self, boxes: list) -> list:
         """One piece on screen at a time, with buttons to choose it: eight pieces are not one long page."""
@@ -297,3 +318,185 @@ class Studio:
         picker.observe(lambda change: setattr(shown, "children", [boxes[change["new"] - 1]]), names="value")
         self.picker = picker
         return [picker, shown]
+
+    # ------------------------------------------------------------------------------------------
+    # The Compose tab: a melody to harmonise, or a piece to redo, refill or continue
+    # ------------------------------------------------------------------------------------------
+
+    TASKS = (("harmonise a melody", "harmonize"), ("redo voices", "regenerate"), ("refill bars", "refill"),
+             ("continue", "continue"))
+    KEYBOARD_FROM = {"soprano": 60, "alto": 48, "tenor": 48, "bass": 36}  # the keyboard's lowest C per voice
+    EXAMPLE = "d''4 d'' d'' a' | b' c'' b' a' | g' fis' e' d' | g' a' b'2"  # the course's example melody
+
+    def _compose_tab(self):
+        import ipywidgets as w
+
+        wide = {"description_width": "110px"}
+        self.task = w.ToggleButtons(options=list(self.TASKS), value="harmonize")
+        # the melody: typed, played on the keyboard below, or uploaded; a piano roll previews it
+        self.melody = w.Textarea(value=self.EXAMPLE, continuous_update=False, description="melody", style=wide,
+                                 placeholder="LilyPond notation, e.g. d''4 d'' a' b' | c''2 b'",
+                                 layout=w.Layout(width="760px", height="60px"))
+        self.melody_voice = w.Dropdown(options=list(mmm.VOICE_NAMES), value="soprano", description="melody voice",
+                                       style=wide)
+        self.duration = w.ToggleButtons(options=[("whole", "1"), ("half", "2"), ("quarter", "4"), ("eighth", "8"),
+                                                 ("16th", "16")], value="4", style={"button_width": "70px"})
+        self.dotted = w.Checkbox(value=False, description="dotted", indent=False, layout=w.Layout(width="80px"))
+        self.keys = [w.Button(layout=w.Layout(width="46px", padding="0")) for _ in range(24)]
+        for k, key in enumerate(self.keys):
+            key.on_click(lambda _, k=k: self._type(self._key_word(k)))
+            if k % 12 in (1, 3, 6, 8, 10):  # the black keys
+                key.style.button_color = "#555"
+        extra = [("rest", lambda: self._type(f"r{self._length()}")), ("| bar", lambda: self._type("|")),
+                 ("undo", self._undo), ("clear", lambda: setattr(self.melody, "value", ""))]
+        self.edit_buttons = [w.Button(description=name, layout=w.Layout(width="70px")) for name, _ in extra]
+        for button, (_, action) in zip(self.edit_buttons, extra):
+            button.on_click(lambda _, action=action: action())
+        self.melody_upload = w.FileUpload(accept=".mid,.midi,.musicxml,.xml,.mxl", multiple=False,
+                                          description="melody file")
+        self.melody_upload.observe(lambda _: self._melody_uploaded(), names="value")
+        self.melody_note = w.HTML()
+        self.melody_roll = w.Image(format="png", layout=w.Layout(max_width="760px"))
+        self.melody_voice.observe(lambda _: self._relabel_keys(), names="value")
+        self.melody.observe(lambda _: self._preview(), names="value")
+        self._relabel_keys()
+        melody_box = w.VBox([self.melody_voice, self.melody,
+                             w.HBox(self.keys[:12]), w.HBox(self.keys[12:]),
+                             w.HBox([self.duration, self.dotted] + self.edit_buttons),
+                             w.HBox([self.melody_upload, self.melody_note]), self.melody_roll])
+        # the piece: one generated or composed here, or a token or MIDI file
+        self.piece = w.Dropdown(options=[], description="piece", style=wide, layout=w.Layout(width="380px"))
+        self.piece_upload = w.FileUpload(accept=".txt,.mid,.midi", multiple=False, description="piece file")
+        self.piece_upload.observe(lambda _: self._piece_uploaded(), names="value")
+        self.voices = [w.Checkbox(value=name == "alto", description=name, indent=False, layout=w.Layout(width="90px"))
+                       for name in mmm.VOICE_NAMES]
+        self.refill_bars = w.Text(value="3", description="bars", style=wide, placeholder="e.g. 3 or 2,3")
+        self.length = w.IntSlider(value=8, min=2, max=16, description="continue to", style=wide)
+        self.voice_row = w.HBox([w.HTML("<b>voices</b>&nbsp;", layout=w.Layout(width="110px"))] + self.voices)
+        piece_box = w.VBox([w.HBox([self.piece, self.piece_upload]), self.voice_row, self.refill_bars, self.length])
+        self.compose_button = w.Button(description="Compose", button_style="primary", icon="pencil")
+        self.compose_button.on_click(lambda _: self.compose())
+        self.compose_status = w.HTML()
+        self.compose_results = w.VBox()
+        self._boxes = {"melody": melody_box, "piece": piece_box}
+        self.task.observe(lambda _: self._show_task(), names="value")
+        self._show_task()
+        self._preview()
+        return w.VBox([self.task, melody_box, piece_box,
+                       w.HTML("<i>Style, temperature, voice leading, seed, pieces, BPM and instruments: "
+                              "as set on the Audio generation tab.</i>"),
+                       w.HBox([self.compose_button, self.compose_status]), self.compose_results])
+
+    def compose(self) -> Result | None:
+        """Compose with the current controls and show the result; an error becomes one sentence."""
+        self.compose_button.disabled = True
+        self.compose_status.value = "<i>composing…</i>"
+        started = time.perf_counter()
+        try:
+            settings, task = self.settings(), self.task.value
+            if task == "harmonize":
+                rows = compose.harmonize(self.melody.value, self.melody_voice.value, self.model, self.tokenizer,
+                                         settings)
+            else:
+                if self.piece.value is None:
+                    raise ValueError("no piece yet: generate one on the Audio generation tab, or upload a file")
+                row = self.pieces[self.piece.value]
+                voices = [v.description for v in self.voices if v.value]
+                if task == "regenerate":
+                    rows = compose.regenerate(row, voices, self.model, self.tokenizer, settings)
+                elif task == "refill":
+                    rows = compose.refill(row, compose.bar_list(self.refill_bars.value), voices or None,
+                                          self.model, self.tokenizer, settings)
+                else:
+                    rows = compose.extend(row, self.length.value, self.model, self.tokenizer, settings)
+            result = play(rows, settings, self.reference, bars=len(mmm.cells(rows[0])[0]), started=started)
+        except Exception as error:  # shown to the user, not swallowed: the studio must not crash
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            self.compose_status.value = f'<span style="color:#b00">Could not compose: {html.escape(message)}</span>'
+            return None
+        finally:
+            self.compose_button.disabled = False
+        self.composed = result
+        self.compose_status.value = f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s"
+        self.compose_results.children = self._show(result, "composed")
+        return result
+
+    def _show_task(self) -> None:
+        task = self.task.value
+        self._boxes["melody"].layout.display = "" if task == "harmonize" else "none"
+        self._boxes["piece"].layout.display = "none" if task == "harmonize" else ""
+        self.voice_row.layout.display = "" if task in ("regenerate", "refill") else "none"
+        self.refill_bars.layout.display = "" if task == "refill" else "none"
+        self.length.layout.display = "" if task == "continue" else "none"
+
+    def _offer(self, rows: dict[str, str], family: str) -> None:
+        """Make `rows` ({label: row}) what Compose can start from, in place of the family's older ones."""
+        self.pieces = {k: v for k, v in self.pieces.items() if not k.startswith(family)} | rows
+        chosen = self.piece.value
+        self.piece.options = list(self.pieces)
+        self.piece.value = chosen if chosen in self.pieces else next(iter(rows))
+
+    # the melody keyboard: two octaves from the melody voice's C, writing LilyPond words
+    def _key_word(self, k: int) -> str:
+        pitch = self.KEYBOARD_FROM[self.melody_voice.value] + k
+        return melody.notation(melody.Melody(((0, 1, pitch),), 1)).split()[0][:-2] + self._length()
+
+    def _length(self) -> str:
+        return self.duration.value + "." * self.dotted.value
+
+    def _relabel_keys(self) -> None:
+        for k, key in enumerate(self.keys):
+            key.description = self._key_word(k).rstrip("0123456789.")
+
+    def _type(self, word: str) -> None:
+        self.melody.value = f"{self.melody.value.rstrip()} {word}".strip()
+
+    def _undo(self) -> None:
+        self.melody.value = " ".join(self.melody.value.split()[:-1])
+
+    def _preview(self) -> None:
+        """The melody's piano roll, or one sentence on what to change."""
+        try:
+            tune = melody.parse(self.melody.value)
+        except ValueError as error:
+            self.melody_note.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            index = generate.voice_index(self.melody_voice.value)
+            sequence = mmm.decode(mmm.join({index: tune.cells()}), bpm=self.bpm.value)
+        self.melody_note.value = f"{tune.bars} bar(s), {len(tune.notes)} notes"
+        self.melody_roll.value = plots.save_piano_roll(sequence, io.BytesIO(), title="the melody").getvalue()
+
+    def _melody_uploaded(self) -> None:
+        upload = _uploaded(self.melody_upload)
+        if upload is not None:
+            try:
+                self.melody.value = melody.notation(melody.read(upload))
+            except ValueError as error:
+                self.melody_note.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
+
+    def _piece_uploaded(self) -> None:
+        upload = _uploaded(self.piece_upload)
+        if upload is not None:
+            try:
+                self._offer({f"uploaded {upload.name}": compose.read_piece(upload)}, "uploaded")
+                self.compose_status.value = f"{html.escape(upload.name)} is ready: choose what to do with it"
+            except ValueError as error:
+                self.compose_status.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
+
+
+def _uploaded(upload) -> Path | None:
+    """The file last given to a FileUpload, saved under its name in a temporary folder (ipywidgets 7
+    holds {name: {"content": …}}, 8 a tuple of {"name", "content"})."""
+    import tempfile
+
+    value = upload.value
+    items = [(name, v["content"]) for name, v in value.items()] if isinstance(value, dict) else \
+        [(v["name"], v["content"]) for v in value]
+    if not items:
+        return None
+    name, content = items[-1]
+    path = Path(tempfile.mkdtemp(prefix="jsfakes-upload-")) / Path(name).name
+    path.write_bytes(bytes(content))
+    return path

@@ -8,7 +8,7 @@ import pytest
 from jsfakes_utils import cli, config, generate, mmm
 from test_mmm import VALID
 
-COMMANDS = ["data", "validate", "decode", "demo", "generate", "harmonize", "ngram", "evaluate", "fewshot", "train",
+COMMANDS = ["data", "validate", "decode", "demo", "generate", "harmonize", "regenerate", "refill", "continue", "ngram", "evaluate", "fewshot", "train",
             "convert"]
 
 

@@ -185,7 +185,10 @@ def _files(folder):
         (folder / f"{kind}data" / "train.txt").write_bytes((folder / f"{kind}.txt").read_bytes())
         (folder / f"{kind}data" / "test.txt").write_text(VALID + "\n")
         datasets[f"{kind}data"] = str(folder / f"{kind}data")
+    (folder / "valid.txt").write_text(VALID + "\n")
+    (folder / "binary.mid").write_bytes(b"MThd\0\0\0\6garbage")
     return {"missing": str(folder / "missing.txt"), "empty": str(folder / "empty.txt"),
+            "valid": str(folder / "valid.txt"), "binarymidi": str(folder / "binary.mid"),
             "binary": str(folder / "binary.txt"), "invalid": str(folder / "invalid.txt"),
             "nodata": str(folder / "nodata"), **datasets}
 
@@ -204,8 +207,22 @@ CLI_CASES = {
                  (["--data", "{emptydata}"], "holds no rows"), (["--data", "{binarydata}"], "binary file"),
                  (["--data", "{invaliddata}"], "no valid rows")],
     "harmonize": [(["c''4 x"], "cannot read 'x'"), (["c''4 d''"], "not whole 4/4 bars"),
-                  (["c''1 d'' e'' f'' g''"], "give exactly 4"), (["c,1 c''' c c", "--voice", "bass"], "wider than"),
+                  (["c''1 d'' e'' f''", "--free"], "needs constrained decoding"), (["c,1 c''' c c", "--voice", "bass"], "wider than"),
                   (["{empty}"], "no notes"), (["{binary}"], "binary file, not a melody"), (["c''1 d'' e'' f''", "--n", "0"], "whole number >= 1")],
+    "regenerate": [(["{missing}", "--voice", "alto"], "no such file"), (["{empty}", "--voice", "alto"], "holds no rows"),
+                   (["{binary}", "--voice", "alto"], "binary file"), (["{invalid}", "--voice", "alto"], "not a valid piece"),
+                   (["{invalid}", "--voice", "piccolo"], "not voices"), (["{invalid}"], "required"),
+                   (["{invalid}", "--voice", "alto", "--line", "0"], "whole number >= 1")],
+    "refill": [(["{missing}", "--bars", "3"], "no such file"), (["{binary}", "--bars", "3"], "binary file"),
+               (["{invalid}", "--bars", "3"], "not a valid piece"), (["{invalid}", "--bars", "0"], "bar numbers"),
+               (["{invalid}", "--bars", "x"], "bar numbers"), (["{valid}", "--bars", "5"], "within 1-4"),
+               (["{valid}", "--bars", "2", "--voices", "alto,x"], "not voices"),
+               (["{valid}", "--bars", "2", "--n", "0"], "whole number >= 1")],
+    "continue": [(["{missing}", "--bars", "8"], "no such file"), (["{empty}", "--bars", "8"], "holds no rows"),
+                 (["{invalid}", "--bars", "8"], "not a valid piece"), (["{valid}", "--bars", "3"], "more than that"),
+                 (["{valid}", "--bars", "-8"], "whole number >= 1"), (["{valid}", "--bars", "8", "--free"], "constrained"),
+                 (["{valid}", "--bars", "8", "--line", "2"], "choose a line from 1 to 1"),
+                 (["{binarymidi}", "--bars", "8"], "not a readable MIDI file")],
     "ngram": [(["--data", "{nodata}"], "no such file"), (["--order", "99"], "order 1.."),
               (["--data", "{emptydata}"], "holds no rows"), (["--data", "{binarydata}"], "binary file"),
               (["--data", "{invaliddata}"], "no valid rows"),

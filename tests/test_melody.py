@@ -17,14 +17,13 @@ def test_notes_octaves_accidentals_and_durations():
     assert lengths == [16, 8, 4, 2, 1, 1, 2, 6, 3, 1, 14, 2]  # a note without a duration keeps the last one
 
 
-def test_the_track_is_valid_mmm_holding_the_melody_note_for_note():
+def test_the_cells_are_valid_mmm_holding_the_melody_note_for_note():
     tune = melody.parse(TUNE)
-    words = tune.track("soprano")
-    row = ["PIECE_START", *words[:2]]  # one track is a valid piece of one track
-    piece = " ".join(["PIECE_START", *words, "PIECE_END"])
+    piece = mmm.join({0: tune.cells()})  # one track is a valid piece of one track
     assert mmm.validate(piece, tracks=1).ok, mmm.validate(piece, tracks=1)
-    assert mmm.voice_steps(piece)[0] == list(tune.notes) and row[2] == "INST=0"
-    assert melody.parse("r4 c''4 r2").track("alto")[1] == "INST=48"
+    assert mmm.voice_steps(piece)[0] == list(tune.notes)
+    assert melody.parse("r4 c''4 r2").cells() == [["BAR_START", "TIME_DELTA=4", "NOTE_ON=72", "TIME_DELTA=4",
+                                                   "NOTE_OFF=72", "BAR_END"]]
 
 
 @pytest.mark.parametrize("text, says", [
@@ -73,15 +72,15 @@ def test_harmonize_keeps_the_melody_note_for_note(tmp_path, capsys):
 
 
 def test_the_ngram_harmonizes_too():
-    from jsfakes_utils import ngram, studio
+    from jsfakes_utils import compose, ngram
 
     from test_evaluate import CROSSING, FIFTHS, OCTAVES
     from test_mmm import VALID
 
     lm = ngram.train_ngram([FIFTHS, OCTAVES, CROSSING, VALID], 3)
-    start = melody.prompt("g'2 a'2 | g'1 | a'2 g'2 | g'1")  # words the tiny n-gram knows
-    (piece,) = studio.generate_and_play(lm, None, start=start, sine=True, seed=2).pieces
-    assert piece.report.ok and piece.tokens.startswith(start)
+    tune = "g'2 a'2 | g'1 | a'2 g'2 | g'1"  # words the tiny n-gram knows
+    (row,) = compose.harmonize(tune, "soprano", lm, None, generate.Settings(seed=2))
+    assert mmm.validate(row).ok and mmm.voice_steps(row)[0] == list(melody.parse(tune).notes)
 
 
 def test_a_midi_or_musicxml_file_gives_its_highest_line_or_a_named_track(tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from jsfakes_utils import audio, generate, mmm, model, studio, tokenizer
+from jsfakes_utils import audio, generate, melody, mmm, model, studio, tokenizer
 from test_generate import EVERY_WORD
 from test_train import ROWS
 
@@ -57,8 +57,8 @@ def test_bad_choices_are_refused_plainly(random_model):
 def test_the_studio_builds_and_generates_headless(random_model):
     net, tok = random_model
     app = studio.Studio(net, tok)
-    titles = [app.widget.get_title(i) for i in range(2)]
-    assert titles == ["Audio generation", "Tokens"]
+    titles = [app.widget.get_title(i) for i in range(3)]
+    assert titles == ["Audio generation", "Compose", "Tokens"]
     assert studio.Studio.NOTHING_YET in app.tokens.value  # the Tokens tab before any generation
     fields = ("temperature", "top_p", "voice_leading", "best_of", "style", "voice", "seed", "n", "bpm")
     defaults = generate.Settings()
@@ -155,3 +155,94 @@ def test_the_voice_leading_slider_reaches_the_decoder(random_model, monkeypatch)
     monkeypatch.setattr(generate, "sample", lambda *a, **k: seen.append(k["voice_leading"]) or sample(*a, **k))
     app.voice_leading.value = 3.0
     assert app.generate() is not None and seen == [3.0]
+
+
+# ----------------------------------------------------------------------------------------------
+# The Compose tab
+# ----------------------------------------------------------------------------------------------
+
+
+def test_the_keyboard_writes_the_notation_and_the_preview_says_what_is_wrong():
+    net, tok = studio.bundled()
+    app = studio.Studio(net, tok)
+    app.edit_buttons[3].click()  # clear
+    assert app.melody.value == ""
+    assert [k.description for k in app.keys[:3]] == ["c'", "cis'", "d'"] and app.keys[-1].description == "b''"
+    app.keys[14].click()  # d'' as a quarter
+    app.duration.value, app.dotted.value = "8", True
+    app.keys[11].click()
+    app.edit_buttons[0].click()  # a rest of the same length
+    assert app.melody.value == "d''4 b'8. r8."
+    assert "not whole 4/4 bars" in app.melody_note.value  # the preview says what to change
+    app.edit_buttons[2].click()  # undo
+    app.duration.value, app.dotted.value = "2", False
+    app.edit_buttons[0].click()
+    app.keys[0].click()
+    app.edit_buttons[1].click()  # a bar check
+    app.melody_voice.value = "bass"
+    assert app.keys[0].description == "c,"  # two octaves from the bass's low C
+    app.keys[12].click()
+    app.duration.value = "1"
+    assert app.melody.value == "d''4 b'8. r2 c'2 | c2"
+    app.melody.value = "d''4 b'8. r16 r2 | c'1"
+    assert app.melody_note.value.startswith("2 bar(s), 3 notes") and app.melody_roll.value[:4] == b"\x89PNG"
+
+
+def test_compose_harmonises_then_continues_redoes_and_refills_its_own_pieces():
+    net, tok = studio.bundled()
+    app = studio.Studio(net, tok)
+    app.instruments[0].value = "as written"
+    assert app.compose() is not None, app.compose_status.value  # the example melody, harmonised
+    harmonised = app.composed.pieces[0].tokens
+    assert mmm.voice_steps(harmonised)[0] == list(melody.parse(app.EXAMPLE).notes)
+    assert list(app.pieces) == ["composed piece 1"] and app.compose_results.children[0].children[1].value[:4] == b"RIFF"
+    app.task.value, app.length.value = "continue", 6
+    assert app._boxes["melody"].layout.display == "none" and app.length.layout.display == ""
+    assert app.compose() is not None, app.compose_status.value
+    longer = app.composed.pieces[0]
+    assert longer.report.ok and all(c[:4] == mmm.cells(harmonised)[v] for v, c in mmm.cells(longer.tokens).items())
+    app.task.value, app.refill_bars.value = "refill", "5,6"
+    for box in app.voices:  # no voice ticked: bars 5-6 of every voice
+        box.value = False
+    assert app.compose() is not None, app.compose_status.value
+    refilled = mmm.cells(app.composed.pieces[0].tokens)
+    assert all(refilled[v][:4] == mmm.cells(longer.tokens)[v][:4] for v in range(4))
+    app.task.value = "regenerate"
+    app.voices[2].value = True  # the tenor
+    app.generate()
+    assert set(app.pieces) == {"generated piece 1", "composed piece 1"}
+    app.piece.value = "generated piece 1"
+    assert app.compose() is not None, app.compose_status.value
+    source, redone = mmm.cells(app.pieces["generated piece 1"]), mmm.cells(app.composed.pieces[0].tokens)
+    assert all(redone[v] == source[v] for v in (0, 1, 3))
+    app.refill_bars.value, app.task.value = "0", "refill"
+    assert app.compose() is None and "Could not compose: &#x27;0&#x27; is not bar numbers" in app.compose_status.value
+
+
+def _upload(name, content):
+    """What ipywidgets 8's FileUpload holds after a user uploads one file."""
+    import datetime
+
+    return ({"name": name, "type": "", "size": len(content), "content": memoryview(content),
+             "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+
+
+def test_compose_takes_uploaded_files(tmp_path):
+    net, tok = studio.bundled()
+    app = studio.Studio(net, tok)
+    assert app.compose() is not None and (app.task.value, app.piece.value) == ("harmonize", "composed piece 1")
+    app.task.value = "continue"
+    app.pieces.clear()
+    app.piece.options = []
+    assert app.compose() is None and "no piece yet" in app.compose_status.value
+    row = app.composed.pieces[0].tokens
+    midi = audio.midi_bytes(mmm.decode(row, bpm=70))
+    app.piece_upload.value = _upload("mine.mid", midi)
+    assert app.piece.value == "uploaded mine.mid" and "ready" in app.compose_status.value
+    assert mmm.cells(app.pieces["uploaded mine.mid"]) == mmm.cells(row)
+    app.piece_upload.value = _upload("bad.txt", b"oops")
+    assert "not a valid piece" in app.compose_status.value and app.piece.value == "uploaded mine.mid"
+    tune = audio.midi_bytes(mmm.decode(mmm.join({0: melody.parse(app.EXAMPLE).cells()}), bpm=90))
+    app.melody.value = ""
+    app.melody_upload.value = _upload("tune.mid", tune)
+    assert melody.parse(app.melody.value) == melody.parse(app.EXAMPLE)

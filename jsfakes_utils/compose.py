@@ -110,8 +110,8 @@ def fill(grid: Grid, free: Sequence[tuple[int, int]], model=None, tokenizer=None
          settings: generate.Settings | None = None) -> list[str]:
     """`settings.n` pieces: `grid` with the cells `free` ((voice, bar) from 0) written by the model
     and every other cell kept, window by window (see the module docstring). The one loop under
-    harmonize, regenerate, refill and extend. The pieces get the settings' style (its tags), the
-    music its notes."""
+    harmonize, regenerate, refill and extend. The pieces get the settings' style (its tags), and
+    their tracks come in the order the first window was written in (kept tracks first)."""
     model, tokenizer, settings = _defaults(model, tokenizer, settings)
     todo = set(free)
     if not todo:
@@ -133,6 +133,8 @@ def fill(grid: Grid, free: Sequence[tuple[int, int]], model=None, tokenizer=None
                 written = mmm.cells(row)
                 for v, b in inside:
                     pieces[k][v][first + b] = written[v][b]
+                if number == 0:  # the tracks in the order the model wrote them: kept ones first
+                    pieces[k] = {v: pieces[k][v] for v in written}
     tags = generate.STYLES[settings.style]
     return [mmm.join(piece, *tags) for piece in pieces]
 

@@ -303,12 +303,13 @@ class Template:
     The `Guide` forces the fixed cells and constrains the free ones; `VoiceLeading` hears every
     fixed note from the start, also those that come after the pen. Tracks are written in `order`:
     wholly fixed tracks first (they go into the prompt), since the model was trained on rows whose
-    tracks come in any order. Harmonising is one voice fixed; redoing a voice, three; refilling bars,
+    tracks come in any order; the wholly free tracks come last, in the order the model chooses.
+    Harmonising is one voice fixed; redoing a voice, three; refilling bars,
     every cell but those; continuing, the last two bars fixed as bars 1-2 of a new window.
     """
 
     cells: tuple[tuple[tuple[str, ...] | None, ...], ...]  # cells[voice][bar], voices 0-3 (S, A, T, B)
-    order: tuple[int, ...] = (0, 1, 2, 3)  # the voices in the order their tracks are written
+    order: tuple[int, ...] = (0, 1, 2, 3)  # the order of the tracks with kept cells; wholly free ones: the model's
     style: str = "jsfakes"  # the header's tags, a key of STYLES
 
     def __post_init__(self):
@@ -343,9 +344,11 @@ class Template:
 
     def prompt(self) -> list[str]:
         """The words before the first free cell: the header, the wholly fixed tracks, and the fixed
-        bars that open the next track."""
+        bars that open the next track (none when it is wholly free: the model chooses which)."""
         words = ["PIECE_START", *(f"{key}={value}" for key, value in zip(("STYLE", "GENRE"), STYLES[self.style]))]
         for voice in self.order:
+            if all(cell is None for cell in self.cells[voice]):
+                return words
             words += ["TRACK_START", f"INST={mmm.JSFAKES_INSTS[voice]}"]
             for cell in self.cells[voice]:
                 if cell is None:
@@ -415,8 +418,9 @@ class Guide:
         t = self.template
         if t is None:
             return None
-        if state.phase == "inst":  # the next track is the template's next voice
-            return self.grammar.insts[mmm.JSFAKES_INSTS[t.order[len(state.insts)]]]
+        if state.phase == "inst":  # the next track is the template's next voice, unless all left are free:
+            voice = t.order[len(state.insts)]  # then the model chooses which it writes first, as it learnt to
+            return None if all(c is None for c in t.cells[voice]) else self.grammar.insts[mmm.JSFAKES_INSTS[voice]]
         if state.phase == "bar":
             cell = t.cells[self.voice_of[state.inst]][state.bars]
             if cell is not None:
@@ -428,7 +432,7 @@ class Guide:
         t = self.template
         if t is None:
             return 0
-        total = sum(sum(self.extra[v]) for v in t.order[len(state.insts):])
+        total = sum(sum(self.extra[v]) for v, inst in enumerate(mmm.JSFAKES_INSTS) if inst not in state.insts)
         if state.phase in ("track", "bar"):
             total += sum(self.extra[self.voice_of[state.inst]][state.bars + (state.phase == "bar"):])
         return total

@@ -1,7 +1,8 @@
 """The widget studio in a real browser: JupyterLab on localhost, notebook 05 run in Debian's headless
 Chromium (selenium, with Debian's chromedriver: nothing downloads a browser), the studio found, its
 sliders rendered as widgets, Generate clicked, the player, the score and the piano roll shown, the
-Tokens tab and the download links looked at, and no JavaScript error in the console.
+Compose tab's keyboard drawn and a melody harmonised, the Tokens tab and the download links looked
+at, and no JavaScript error in the console.
 
 Needs `apt-get install chromium chromium-driver` and `pip install selenium`. Without them it is
 skipped, except in CI, where it fails and says what is missing. Deselect it with `-m "not browser"`.
@@ -272,7 +273,7 @@ def test_the_studio_in_a_browser(server, browser):
         text = studio.text
         assert "Tab(children" not in text and "Error displaying widget" not in text, f"no widgets: {text[:300]}"
         tabs = [t.text for t in studio.find_elements(By.CSS_SELECTOR, ".lm-TabBar-tab")]
-        assert tabs == ["Audio generation", "Tokens"], tabs
+        assert tabs == ["Audio generation", "Compose", "Tokens"], tabs
         sliders = studio.find_elements(By.CSS_SELECTOR, ".widget-slider")
         labels = [s.find_element(By.CSS_SELECTOR, "label").text for s in sliders]
         assert {"first note", "BPM", "temperature", "top-p", "best of"} <= set(labels), labels
@@ -312,6 +313,24 @@ def test_the_studio_in_a_browser(server, browser):
         for link in links:
             assert link["href"].startswith("data:"), link
             assert link["color"] != link["text"] or "underline" in link["decoration"], f"not styled as a link: {link}"
+
+        # the Compose tab: the keyboard and the melody's piano roll drawn, the example melody harmonised
+        next(t for t in studio.find_elements(By.CSS_SELECTOR, ".lm-TabBar-tab") if t.text == "Compose").click()
+        keys = page.wait("the keyboard", """
+            const keys = [...arguments[0].querySelectorAll('button')].filter(b => b.offsetParent &&
+                /^[a-g](is|es)?'*,*$/.test(b.textContent.trim()));
+            const roll = [...arguments[0].querySelectorAll('.widget-image')].find(i => i.offsetParent);
+            return keys.length === 24 && roll && roll.naturalWidth > 0 && keys.length;""", 30, studio)
+        assert keys == 24
+        button = next(b for b in studio.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "Compose")
+        button.click()
+        composed = page.wait("the harmonisation's player and score", """
+            const audio = [...arguments[0].querySelectorAll('audio')].find(a => a.offsetParent && a.src);
+            const svg = [...arguments[0].querySelectorAll('div.jsfakes-score svg')].find(s => s.getBoundingClientRect().width);
+            return audio && svg && {staves: svg.querySelectorAll('.staff').length};""", GENERATE_TIMEOUT, studio)
+        assert composed["staves"] >= 4 and "Could not" not in studio.text, composed
+        print(f"composed: {time.monotonic() - started:.0f} s")
+        browser.save_screenshot(str(OUT / "compose.png"))
 
         # the Tokens tab: whole words on every line
         next(t for t in studio.find_elements(By.CSS_SELECTOR, ".lm-TabBar-tab") if t.text == "Tokens").click()

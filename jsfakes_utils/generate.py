@@ -469,18 +469,22 @@ class VoiceLeading:
         self.delta_ids = {p[1]: i for i, p in enumerate(self.parsed) if p and p[0] == "TIME_DELTA"}
         self.voice_of = {inst: v for v, inst in enumerate(voice_insts)}
         self.rows = [_Lines(bars, known) for _ in range(n)]
-        self.added = np.zeros(n)  # faults added so far per row, as the penalties counted them
         for word in prompt_words:
             for row in self.rows:
                 row.hear(mmm.parse_word(word), self.voice_of)
+        self._start = [row.count() for row in self.rows]
+
+    @property
+    def added(self) -> np.ndarray:
+        """Faults added per row since the prompt: what the penalties counted, summed (each note
+        changes only the faults its voice takes part in, so the grid's total moves by exactly that)."""
+        return np.array([row.count() - start for row, start in zip(self.rows, self._start)])
 
     def advance(self, chosen: Sequence[int]) -> None:
         """Feed each row's newest word id (negative: the row is finished)."""
-        for k, (row, i) in enumerate(zip(self.rows, chosen)):
+        for row, i in zip(self.rows, chosen):
             if 0 <= i < self.size:
-                before = row.total
                 row.hear(self.parsed[i], self.voice_of)
-                self.added[k] += row.total - before
 
     def penalty(self, allowed: np.ndarray | None = None) -> np.ndarray:
         """(n, vocabulary) costs to subtract from the scores (0 where nothing is at stake).
@@ -491,6 +495,7 @@ class VoiceLeading:
         out = np.zeros((len(self.rows), self.size))
         if self.strength == 0:
             return out
+        asked = []  # (row, word ids, candidate grids): every row's candidates, scored together below
         for k, row in enumerate(self.rows):
             if not row.in_bar or row.cursor >= mmm.STEPS_PER_BAR or not row.others():
                 continue
@@ -499,14 +504,23 @@ class VoiceLeading:
                 if allowed is not None:
                     keep = allowed[k, ids]
                     ids, pitches = ids[keep], pitches[keep]
-                if len(ids):
-                    out[k, ids] = self._cost(row.added_by(pitches, np.ones_like(pitches)))
+                lengths = np.ones_like(pitches)
             elif not row.timed:  # the note's length comes next: score every length that fits
                 lengths = np.array([d for d, i in self.delta_ids.items() if d <= mmm.STEPS_PER_BAR - row.cursor
                                     and (allowed is None or allowed[k, i])], int)
-                if len(lengths):
-                    added = row.added_by(np.full_like(lengths, row.note), lengths)
-                    out[k, [self.delta_ids[d] for d in lengths]] = self._cost(added)
+                ids, pitches = np.array([self.delta_ids[d] for d in lengths], int), np.full_like(lengths, row.note)
+            else:
+                continue
+            if len(ids):
+                asked.append((k, ids, row.candidates(pitches, lengths)))
+        for voice in {self.rows[k].voice for k, _, _ in asked}:  # one call per voice: faults(…, voice) counts its pairs
+            mine = [(k, ids, grids) for k, ids, grids in asked if self.rows[k].voice == voice]
+            found = sum(counterpoint.faults(np.concatenate([g[0] for _, _, g in mine]),
+                                            np.concatenate([g[1] for _, _, g in mine]), voice).values())
+            start = 0
+            for k, ids, _ in mine:  # each row's candidates, then its grid as it is
+                out[k, ids] = self._cost(found[start:start + len(ids)] - found[start + len(ids)])
+                start += len(ids) + 1
         return out
 
     def _cost(self, added: np.ndarray) -> np.ndarray:
@@ -525,15 +539,13 @@ class _Lines:
             self.pitch[:], self.onset[:] = known
         self.voice, self.bar, self.cursor, self.in_bar = None, -1, 0, False
         self.note, self.start, self.timed = None, 0, False  # sounding pitch, its step, its length known
-        self.total = 0  # faults of the grid so far
-        self._mine = None  # faults the pen's voice takes part in, on the grid as it is (a cache)
 
     def hear(self, parsed, voice_of) -> None:
         kind, value = parsed if parsed else (None, None)
         if kind == "TRACK_START" or kind == "TRACK_END":
-            self.voice, self.bar, self.note, self._mine, self.in_bar = None, -1, None, None, False
+            self.voice, self.bar, self.note, self.in_bar = None, -1, None, False
         elif kind == "INST":  # (a free row may name one mid-track: an unknown voice is not followed)
-            self.voice, self._mine = voice_of.get(value), None
+            self.voice = voice_of.get(value)
             self.in_bar = self.in_bar and self.voice is not None
         elif kind == "BAR_START":
             self.bar, self.cursor, self.note = self.bar + 1, 0, None
@@ -556,33 +568,25 @@ class _Lines:
         """Has any other voice been written yet (else no note can make a fault)?"""
         return self.voice is not None and bool((np.delete(self.pitch, self.voice, axis=0) >= 0).any())
 
-    def _faults(self, pitch, onset):
-        return sum(counterpoint.faults(pitch, onset, self.voice).values())  # only what this voice touches
-
-    def mine(self) -> int:
-        """The faults the pen's voice takes part in, on the grid as it is now."""
-        if self._mine is None:
-            self._mine = int(self._faults(self.pitch, self.onset))
-        return self._mine
+    def count(self) -> int:
+        """Every fault of the grid as it is now."""
+        return int(sum(counterpoint.faults(self.pitch, self.onset).values()))
 
     def _write(self, start: int, end: int) -> None:
-        alone = not self.others()  # the first voice written cannot make a fault
-        before = 0 if alone else self.mine()
         self.pitch[self.voice, start:end] = self.note
         self.onset[self.voice, start] = True
-        self._mine = None
-        self.total += 0 if alone else self.mine() - before
 
-    def added_by(self, pitches: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """Faults each candidate note (pitch, length from the pen) would add, all in one call."""
+    def candidates(self, pitches: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The grid with each candidate note (pitch, length from the pen) in it, then the grid as it is:
+        (pitch, onset), each (C + 1, 4, steps); faults(…)[:-1] - faults(…)[-1] is what each adds."""
         start = self.start if self.note is not None else self.bar * mmm.STEPS_PER_BAR + self.cursor
-        pitch = np.repeat(self.pitch[None], len(pitches), axis=0)  # (C, 4, steps)
-        onset = np.repeat(self.onset[None], len(pitches), axis=0)
+        pitch = np.repeat(self.pitch[None], len(pitches) + 1, axis=0)
+        onset = np.repeat(self.onset[None], len(pitches) + 1, axis=0)
         steps = np.arange(pitch.shape[-1])
         inside = (steps >= start) & (steps < start + lengths[:, None])  # (C, steps)
-        pitch[:, self.voice] = np.where(inside, pitches[:, None], pitch[:, self.voice])
-        onset[:, self.voice, start] = True
-        return self._faults(pitch, onset) - self.mine()
+        pitch[:-1, self.voice] = np.where(inside, pitches[:, None], pitch[:-1, self.voice])
+        onset[:-1, self.voice, start] = True
+        return pitch, onset
 
 
 # ----------------------------------------------------------------------------------------------
@@ -728,11 +732,13 @@ def _sample_lm(model, tokenizer, vocab, words, b, temperature, top_k, top_p, see
     steps = _GPT2Steps(model, b) if _GPT2Steps.fits(model) else _CachedSteps(model)
     prompt = torch.tensor([tokenizer.convert_tokens_to_ids(words)] * b, device=model.device)  # (B, T)
 
+    device = model.device  # (a property that walks the parameters: read it once)
+
     def next_probs(chosen, active):
         ids = prompt if chosen is None else torch.from_numpy(np.where(chosen < 0, max(end, 0), chosen))[:, None]
-        logits = steps(ids.to(model.device)).float()  # (B, V) for the word after each row's last
+        logits = steps(ids.to(device)).float()  # (B, V) for the word after each row's last
         probs = torch.softmax(logits.masked_fill(~known, -torch.inf), dim=-1)
-        return probs[torch.from_numpy(active).to(model.device)].double().cpu().numpy()
+        return probs[torch.from_numpy(active).to(device)].double().cpu().numpy()
 
     model.eval()
     with torch.inference_mode():
@@ -768,27 +774,38 @@ class _GPT2Steps:
                 and not c.reorder_and_upcast_attn and not c.add_cross_attention)
 
     def __init__(self, model, batch: int):
-        c, weight = model.config, model.transformer.wte.weight
-        self.model, self.heads, self.t = model, c.n_head, 0
+        c, weight, net = model.config, model.transformer.wte.weight, model.transformer
+        self.model, self.heads, self.t, self.eps = model, c.n_head, 0, c.layer_norm_epsilon
         self.cache = torch.zeros(c.n_layer, 2, batch, c.n_head, 128, c.n_embd // c.n_head,
                                  dtype=weight.dtype, device=weight.device)  # (L, k/v, B, H, T, D), grows
         tanh = c.activation_function in ("gelu_new", "gelu_pytorch_tanh")  # GPT-2's own: exact in torch
         self.act = (lambda x: torch.nn.functional.gelu(x, approximate="tanh")) if tanh else None
+        # the weights themselves, read once: calling each module costs more than its product at batch 1
+        self.layers = [(b.ln_1.weight, b.ln_1.bias, b.attn.c_attn.weight, b.attn.c_attn.bias, b.attn.c_proj.weight,
+                        b.attn.c_proj.bias, b.ln_2.weight, b.ln_2.bias, b.mlp.c_fc.weight, b.mlp.c_fc.bias,
+                        b.mlp.c_proj.weight, b.mlp.c_proj.bias, b.mlp.act) for b in net.h]
+        self.embed, self.positions = net.wte.weight, net.wpe.weight
+        self.final = (net.ln_f.weight, net.ln_f.bias, model.lm_head.weight, model.lm_head.bias)
 
     def __call__(self, ids: torch.Tensor) -> torch.Tensor:  # (B, T) new words -> (B, V)
-        F, net, (B, T), t = torch.nn.functional, self.model.transformer, ids.shape, self.t
+        F, (B, T), t = torch.nn.functional, ids.shape, self.t
         assert t == 0 or T == 1, "a prompt first, then one word per row at a time"
         if t + T > self.cache.shape[4]:  # grow it 128 words at a time: rows rarely fill the context
             shape = list(self.cache.shape)
             shape[4] = max(128, t + T - shape[4])
             self.cache = torch.cat([self.cache, self.cache.new_zeros(shape)], dim=4)
-        x = net.wte(ids) + net.wpe(torch.arange(t, t + T, device=ids.device))  # (B, T, C)
-        for block, cache in zip(net.h, self.cache):
-            q, k, v = block.attn.c_attn(block.ln_1(x)).view(B, T, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
-            cache[0, :, :, t:t + T], cache[1, :, :, t:t + T] = k, v  # q, k, v: (B, H, T, D)
+        x = (self.embed[ids] + self.positions[t:t + T]).view(B * T, -1)  # (B*T, C)
+        C = x.shape[-1]
+        for (ln1_w, ln1_b, attn_w, attn_b, proj_w, proj_b, ln2_w, ln2_b, fc_w, fc_b, out_w, out_b, act), cache \
+                in zip(self.layers, self.cache):
+            qkv = torch.addmm(attn_b, F.layer_norm(x, (C,), ln1_w, ln1_b, self.eps), attn_w)  # GPT-2's Conv1D
+            q, k, v = qkv.view(B, T, 3, self.heads, -1).permute(2, 0, 3, 1, 4)  # each (B, H, T, D)
+            cache[0, :, :, t:t + T], cache[1, :, :, t:t + T] = k, v
             a = F.scaled_dot_product_attention(q, cache[0, :, :, :t + T], cache[1, :, :, :t + T], is_causal=T > 1)
-            x = x + block.attn.c_proj(a.transpose(1, 2).reshape(B, T, -1))
-            hidden = block.mlp.c_fc(block.ln_2(x))
-            x = x + block.mlp.c_proj(self.act(hidden) if self.act else block.mlp.act(hidden))
+            x = x + torch.addmm(proj_b, a.transpose(1, 2).reshape(B * T, C), proj_w)
+            hidden = torch.addmm(fc_b, F.layer_norm(x, (C,), ln2_w, ln2_b, self.eps), fc_w)
+            x = x + torch.addmm(out_b, self.act(hidden) if self.act else act(hidden), out_w)
         self.t += T
-        return self.model.lm_head(net.ln_f(x[:, -1]))  # (B, V)
+        ln_w, ln_b, head_w, head_b = self.final
+        last = F.layer_norm(x.view(B, T, C)[:, -1], (C,), ln_w, ln_b, self.eps)
+        return F.linear(last, head_w, head_b)  # (B, V)

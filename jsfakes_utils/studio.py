@@ -325,7 +325,7 @@ class Studio:
     # The Compose tab: a melody to harmonise, or a piece to redo, refill or continue
     # ------------------------------------------------------------------------------------------
 
-    TASKS = (("harmonise a melody", "harmonize"), ("redo voices", "regenerate"), ("refill bars", "refill"),
+    TASKS = (("harmonise", "harmonize"), ("redo voices", "regenerate"), ("refill bars", "refill"),
              ("continue", "continue"))
     KEYBOARD_FROM = {"soprano": 60, "alto": 48, "tenor": 48, "bass": 36}  # the keyboard's lowest C per voice
     EXAMPLE = "d''4 d'' d'' a' | b' c'' b' a' | g' fis' e' d' | g' a' b'2"  # the course's example melody
@@ -334,7 +334,7 @@ class Studio:
         import ipywidgets as w
 
         wide = {"description_width": "110px"}
-        self.task = w.ToggleButtons(options=list(self.TASKS), value="harmonize")
+        self.task = w.ToggleButtons(options=list(self.TASKS), value="harmonize", style={"button_width": "150px"})
         # the melody: typed, played on the keyboard below, or uploaded; a piano roll previews it
         self.melody = w.Textarea(value=self.EXAMPLE, continuous_update=False, description="melody", style=wide,
                                  placeholder="LilyPond notation, e.g. d''4 d'' a' b' | c''2 b'",
@@ -348,7 +348,7 @@ class Studio:
         for k, key in enumerate(self.keys):
             key.on_click(lambda _, k=k: self._type(self._key_word(k)))
             if k % 12 in (1, 3, 6, 8, 10):  # the black keys
-                key.style.button_color = "#555"
+                key.style.button_color, key.style.text_color = "#555", "white"  # (text_color: ipywidgets 8)
         extra = [("rest", lambda: self._type(f"r{self._length()}")), ("| bar", lambda: self._type("|")),
                  ("undo", self._undo), ("clear", lambda: setattr(self.melody, "value", ""))]
         self.edit_buttons = [w.Button(description=name, layout=w.Layout(width="70px")) for name, _ in extra]

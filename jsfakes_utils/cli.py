@@ -553,7 +553,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    config.QUIET = args.quiet
+    quiet, config.QUIET = config.QUIET, args.quiet  # for this command only (main may be called again)
     shown = warnings.showwarning
     warnings.showwarning = _one_line_warning  # a warning is one line too
     try:
@@ -563,4 +563,4 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {message}", file=sys.stderr)
         return 2
     finally:
-        warnings.showwarning = shown
+        warnings.showwarning, config.QUIET = shown, quiet

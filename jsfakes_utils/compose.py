@@ -180,9 +180,9 @@ def bar_list(text: str) -> list[int]:
 
 def _defaults(model, tokenizer, settings):
     if model is None:
-        from . import studio
+        from . import model as models  # (torch and transformers only when they are needed)
 
-        model, tokenizer = studio.bundled()
+        model, tokenizer = models.bundled()
     return model, tokenizer, settings or generate.Settings()
 
 

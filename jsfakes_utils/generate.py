@@ -317,6 +317,9 @@ class Template:
             raise ValueError("a template has 4 voices with the same number of bars (at least one)")
         if sorted(self.order) != [0, 1, 2, 3]:
             raise ValueError(f"a template's order names each voice 0-3 once, got {self.order}")
+        free = [all(cell is None for cell in self.cells[v]) for v in self.order]
+        if free != sorted(free):  # the model picks among them, so no kept track may follow one
+            raise ValueError("in a template's order, the wholly free tracks come last")
         if self.style not in STYLES:
             raise ValueError(f"unknown style {self.style!r}: choose from {', '.join(STYLES)}")
         for voice, bars in enumerate(self.cells):

@@ -9,6 +9,7 @@ end of a piece and never warns about GPT-2's 50256.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 from transformers import GPT2Config, GPT2LMHeadModel
@@ -84,6 +85,12 @@ def load(name: str | Path, local_files_only: bool = True, trust_pickle: bool = F
         raise ValueError(f"{str(name)!r}: its tokenizer has {len(tokenizer)} words but the model only "
                          f"{net.config.vocab_size} embeddings, so they were not trained together")
     return net.eval(), tokenizer
+
+
+@functools.cache
+def bundled():
+    """The model shipped with the package (`BUNDLED`) and its tokenizer, loaded once."""
+    return load(BUNDLED)
 
 
 def load_weights(name: str | Path, local_files_only: bool = True, trust_pickle: bool = False):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import functools
 import html
 import io
 import os
@@ -37,10 +36,7 @@ FORMATS = ("txt", "mid", "wav", "png", "musicxml", "svg")  # what a piece can be
 SAVED = ("txt", "mid", "wav", "png")  # what `export` writes unless told otherwise
 
 
-@functools.cache
-def bundled():
-    """The model committed with the repository, and its tokenizer (loaded once)."""
-    return models.load(models.BUNDLED)
+bundled = models.bundled  # the model committed with the repository, and its tokenizer (loaded once)
 
 
 @dataclasses.dataclass
@@ -380,6 +376,7 @@ class Studio:
         self.compose_button.on_click(lambda _: self.compose())
         self.compose_status = w.HTML()
         self.compose_results = w.VBox()
+        self.composed: Result | None = None  # what Compose made last
         self._boxes = {"melody": melody_box, "piece": piece_box}
         self.task.observe(lambda _: self._show_task(), names="value")
         self._show_task()

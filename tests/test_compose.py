@@ -52,6 +52,8 @@ def test_a_template_puts_wholly_kept_tracks_first_and_prompts_up_to_the_first_fr
     assert bar3.prompt()[-len(grid[first][1]):] == grid[first][1]  # the first track's bars 1-2, then the pen
     with pytest.raises(ValueError, match="4 voices"):
         generate.Template(bar3.cells[:3])
+    with pytest.raises(ValueError, match="wholly free tracks come last"):
+        generate.Template(redo.cells, (1, 0, 2, 3))
     with pytest.raises(ValueError, match="not BAR_START"):
         generate.Template((bar3.cells[0][:3] + (("NOTE_ON=60",),),) + bar3.cells[1:])
 

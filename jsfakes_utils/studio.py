@@ -369,7 +369,8 @@ class Studio:
         self.voices = [w.Checkbox(value=name == "alto", description=name, indent=False, layout=w.Layout(width="90px"))
                        for name in mmm.VOICE_NAMES]
         self.refill_bars = w.Text(value="3", description="bars", style=wide, placeholder="e.g. 3 or 2,3")
-        self.length = w.IntSlider(value=8, min=2, max=16, description="continue to", style=wide)
+        self.length = w.IntSlider(value=8, min=5, max=16, description="continue to", style=wide)  # bars in all
+        self.piece.observe(lambda _: self._piece_chosen(), names="value")
         self.voice_row = w.HBox([w.HTML("<b>voices</b>&nbsp;", layout=w.Layout(width="110px"))] + self.voices)
         piece_box = w.VBox([w.HBox([self.piece, self.piece_upload]), self.voice_row, self.refill_bars, self.length])
         self.compose_button = w.Button(description="Compose", button_style="primary", icon="pencil")
@@ -428,12 +429,20 @@ class Studio:
         self.refill_bars.layout.display = "" if task == "refill" else "none"
         self.length.layout.display = "" if task == "continue" else "none"
 
+    def _piece_chosen(self) -> None:
+        """Continuing offers lengths beyond the chosen piece's, refilling its bars."""
+        if self.piece.value in self.pieces:
+            bars = len(mmm.cells(self.pieces[self.piece.value])[0])
+            self.length.max = max(self.length.max, bars + 8)
+            self.length.min = bars + 1  # (the value follows, if it was shorter)
+
     def _offer(self, rows: dict[str, str], family: str) -> None:
         """Make `rows` ({label: row}) what Compose can start from, in place of the family's older ones."""
         self.pieces = {k: v for k, v in self.pieces.items() if not k.startswith(family)} | rows
         chosen = self.piece.value
         self.piece.options = list(self.pieces)
         self.piece.value = chosen if chosen in self.pieces else next(iter(rows))
+        self._piece_chosen()  # (the same label may now name another piece)
 
     # the melody keyboard: two octaves from the melody voice's C, writing LilyPond words
     def _key_word(self, k: int) -> str:

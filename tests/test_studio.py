@@ -200,6 +200,7 @@ def test_compose_harmonises_then_continues_redoes_and_refills_its_own_pieces():
     assert app._boxes["melody"].layout.display == "none" and app.length.layout.display == ""
     assert app.compose() is not None, app.compose_status.value
     longer = app.composed.pieces[0]
+    assert (app.length.min, app.length.value) == (7, 7)  # the next continuation: past its 6 bars
     assert longer.report.ok and all(c[:4] == mmm.cells(harmonised)[v] for v, c in mmm.cells(longer.tokens).items())
     app.task.value, app.refill_bars.value = "refill", "5,6"
     for box in app.voices:  # no voice ticked: bars 5-6 of every voice

@@ -430,11 +430,13 @@ class Studio:
         self.length.layout.display = "" if task == "continue" else "none"
 
     def _piece_chosen(self) -> None:
-        """Continuing offers lengths beyond the chosen piece's, refilling its bars."""
-        if self.piece.value in self.pieces:
-            bars = len(mmm.cells(self.pieces[self.piece.value])[0])
-            self.length.max = max(self.length.max, bars + 8)
-            self.length.min = bars + 1  # (the value follows, if it was shorter)
+        """Continuing offers only lengths beyond the chosen piece's."""
+        try:
+            bars = len(next(iter(mmm.cells(self.pieces[self.piece.value]).values())))
+        except (KeyError, ValueError, StopIteration):  # none chosen, or an invalid (unconstrained) piece
+            return
+        self.length.max = max(self.length.max, bars + 8)
+        self.length.min = bars + 1  # (the value follows, if it was shorter)
 
     def _offer(self, rows: dict[str, str], family: str) -> None:
         """Make `rows` ({label: row}) what Compose can start from, in place of the family's older ones."""

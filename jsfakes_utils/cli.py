@@ -67,6 +67,13 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_generate)
 
 
+def _add_piece_args(p: argparse.ArgumentParser) -> None:
+    """The piece `regenerate`, `refill` and `continue` start from."""
+    p.add_argument("file", help="the piece: a token file as generate writes it (.txt; --line picks the row) "
+                                "or a MIDI file of four voices")
+    p.add_argument("--line", type=_count, default=1, help="of a token file: which row, from 1 (default: %(default)s)")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a mistake is one line on stderr (the usage is in --help)."""
 
@@ -251,7 +258,7 @@ def cmd_generate(args) -> int:
                                  instruments=instruments)
     started = time.perf_counter()
     rows = _write(args, net, tok, settings)
-    bars = len(mmm.cells(rows[0])[0]) if args.command != "generate" else 4
+    bars = compose.bar_count(rows[0]) if args.command != "generate" else 4
     formats = studio.SAVED + ("musicxml",) * args.musicxml + ("svg",) * args.score
     result = studio.play(rows, settings, reference, args.out, True if args.sine else None, formats, bars, started)
     for k, piece in enumerate(result.pieces, 1):
@@ -445,31 +452,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="of a MIDI or MusicXML melody: the track to take, by name or number (default: the highest line)")
     _add_generation_args(p)
 
-    piece_help = "the piece: a token file as generate writes it (.txt; --line picks the row) or a MIDI file of four voices"
     p = sub.add_parser("regenerate", help="write one voice (or more) of a piece again, the others kept",
                        description="Redo voices of a piece: the others are kept note for note and the model "
                                    "writes the chosen ones again; files and table as for generate.")
-    p.add_argument("file", help=piece_help)
+    _add_piece_args(p)
     p.add_argument("--voice", type=_voices, required=True, metavar="VOICES",
                    help="the voice(s) to write again, e.g. alto or alto,tenor")
-    p.add_argument("--line", type=_count, default=1, help="of a token file: which row, from 1 (default: %(default)s)")
     _add_generation_args(p)
 
     p = sub.add_parser("refill", help="write some bars of a piece again, the rest kept",
                        description="Refill bars: every other bar is kept note for note and the model writes "
                                    "the chosen bars again (of all voices, or of --voices); files and table as for generate.")
-    p.add_argument("file", help=piece_help)
+    _add_piece_args(p)
     p.add_argument("--bars", type=_bar_list, required=True, help="the bars to write again, from 1, e.g. 3 or 2,3")
     p.add_argument("--voices", type=_voices, default=None, help="only these voices, e.g. alto,tenor (default: all)")
-    p.add_argument("--line", type=_count, default=1, help="of a token file: which row, from 1 (default: %(default)s)")
     _add_generation_args(p)
 
     p = sub.add_parser("continue", help="continue a piece to more bars, two at a time",
                        description="Continue a piece: it is kept note for note and the model writes on, each "
                                    "two new bars after the last two; files (the whole piece) and table as for generate.")
-    p.add_argument("file", help=piece_help)
+    _add_piece_args(p)
     p.add_argument("--bars", type=_count, required=True, help="how many bars the result has, e.g. 8")
-    p.add_argument("--line", type=_count, default=1, help="of a token file: which row, from 1 (default: %(default)s)")
     _add_generation_args(p)
 
     p = sub.add_parser("ngram", help="fit an n-gram model, print its cross-entropy, write samples",

@@ -193,5 +193,10 @@ def _voices(voices: Iterable[int | str]) -> list[int]:
     return chosen
 
 
+def bar_count(piece: mmm.Tokens) -> int:
+    """How many bars a valid piece has (ValueError if it is not one)."""
+    return _bars(mmm.cells(piece))
+
+
 def _bars(grid: Grid) -> int:
     return len(next(iter(grid.values())))

@@ -317,7 +317,7 @@ class Template:
             raise ValueError("a template has 4 voices with the same number of bars (at least one)")
         if sorted(self.order) != [0, 1, 2, 3]:
             raise ValueError(f"a template's order names each voice 0-3 once, got {self.order}")
-        free = [all(cell is None for cell in self.cells[v]) for v in self.order]
+        free = [self.free(v) for v in self.order]
         if free != sorted(free):  # the model picks among them, so no kept track may follow one
             raise ValueError("in a template's order, the wholly free tracks come last")
         if self.style not in STYLES:
@@ -333,8 +333,12 @@ class Template:
         0) left to the model; tracks in the grid's order, the wholly fixed ones first."""
         cells = tuple(tuple(None if (v, b) in free else tuple(cell) for b, cell in enumerate(grid[v]))
                       for v in range(4))
-        order = sorted(grid, key=lambda v: (None in cells[v], all(c is None for c in cells[v])))
+        order = sorted(grid, key=lambda v: (None in cells[v], all(c is None for c in cells[v])))  # kept, partly, free
         return cls(cells, tuple(order), style)
+
+    def free(self, voice: int) -> bool:
+        """Is every cell of this voice the model's to write?"""
+        return all(cell is None for cell in self.cells[voice])
 
     @property
     def bars(self) -> int:
@@ -350,7 +354,7 @@ class Template:
         bars that open the next track (none when it is wholly free: the model chooses which)."""
         words = ["PIECE_START", *(f"{key}={value}" for key, value in zip(("STYLE", "GENRE"), STYLES[self.style]))]
         for voice in self.order:
-            if all(cell is None for cell in self.cells[voice]):
+            if self.free(voice):
                 return words
             words += ["TRACK_START", f"INST={mmm.JSFAKES_INSTS[voice]}"]
             for cell in self.cells[voice]:
@@ -423,7 +427,7 @@ class Guide:
             return None
         if state.phase == "inst":  # the next track is the template's next voice, unless all left are free:
             voice = t.order[len(state.insts)]  # then the model chooses which it writes first, as it learnt to
-            return None if all(c is None for c in t.cells[voice]) else self.grammar.insts[mmm.JSFAKES_INSTS[voice]]
+            return None if t.free(voice) else self.grammar.insts[mmm.JSFAKES_INSTS[voice]]
         if state.phase == "bar":
             cell = t.cells[self.voice_of[state.inst]][state.bars]
             if cell is not None:

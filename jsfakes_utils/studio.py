@@ -265,21 +265,26 @@ class Studio:
 
     def generate(self) -> Result | None:
         """Generate with the current controls and show the result; an error becomes one sentence."""
-        import ipywidgets as w
+        result = self._attempt(self.button, self.status, "generate", lambda: generate_and_play(
+            self.model, self.tokenizer, self.settings(), reference=self.reference))
+        if result is not None:
+            self.result = result
+            self.results.children = self._show(result, "generated")
+        return result
 
-        self.button.disabled = True
-        self.status.value = "<i>generating…</i>"
+    def _attempt(self, button, status, verb: str, work) -> Result | None:
+        """`work()`'s Result, with `button` off meanwhile and `status` saying how it went (an error: one
+        sentence, not swallowed, and the studio carries on)."""
+        button.disabled = True
+        status.value = f"<i>{verb[:-1]}ing…</i>"  # generating…, composing…
         try:
-            self.result = generate_and_play(self.model, self.tokenizer, self.settings(), reference=self.reference)
-        except Exception as error:  # shown to the user, not swallowed: the studio must not crash
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            self.status.value = f'<span style="color:#b00">Could not generate: {html.escape(message)}</span>'
+            result = work()
+        except Exception as error:  # shown to the user: the studio must not crash
+            status.value = _error(error, f"Could not {verb}: ")
             return None
         finally:
-            self.button.disabled = False
-        result = self.result
-        self.status.value = f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s"
-        self.results.children = self._show(result, "generated")
+            button.disabled = False
+        status.value = f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s"
         return result
 
     def _show(self, result: Result, family: str) -> list:
@@ -389,37 +394,31 @@ class Studio:
 
     def compose(self) -> Result | None:
         """Compose with the current controls and show the result; an error becomes one sentence."""
-        self.compose_button.disabled = True
-        self.compose_status.value = "<i>composing…</i>"
-        started = time.perf_counter()
-        try:
-            settings, task = self.settings(), self.task.value
-            if task == "harmonize":
-                rows = compose.harmonize(self.melody.value, self.melody_voice.value, self.model, self.tokenizer,
-                                         settings)
-            else:
-                if self.piece.value is None:
-                    raise ValueError("no piece yet: generate one on the Audio generation tab, or upload a file")
-                row = self.pieces[self.piece.value]
-                voices = [v.description for v in self.voices if v.value]
-                if task == "regenerate":
-                    rows = compose.regenerate(row, voices, self.model, self.tokenizer, settings)
-                elif task == "refill":
-                    rows = compose.refill(row, compose.bar_list(self.refill_bars.value), voices or None,
-                                          self.model, self.tokenizer, settings)
-                else:
-                    rows = compose.extend(row, self.length.value, self.model, self.tokenizer, settings)
-            result = play(rows, settings, self.reference, bars=len(mmm.cells(rows[0])[0]), started=started)
-        except Exception as error:  # shown to the user, not swallowed: the studio must not crash
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            self.compose_status.value = f'<span style="color:#b00">Could not compose: {html.escape(message)}</span>'
-            return None
-        finally:
-            self.compose_button.disabled = False
-        self.composed = result
-        self.compose_status.value = f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s"
-        self.compose_results.children = self._show(result, "composed")
+        result = self._attempt(self.compose_button, self.compose_status, "compose", self._composed)
+        if result is not None:
+            self.composed = result
+            self.compose_results.children = self._show(result, "composed")
         return result
+
+    def _composed(self) -> Result:
+        """What the Compose tab's controls ask for, played."""
+        started = time.perf_counter()
+        settings, task = self.settings(), self.task.value
+        if task == "harmonize":
+            rows = compose.harmonize(self.melody.value, self.melody_voice.value, self.model, self.tokenizer, settings)
+        else:
+            if self.piece.value is None:
+                raise ValueError("no piece yet: generate one on the Audio generation tab, or upload a file")
+            row = self.pieces[self.piece.value]
+            voices = [v.description for v in self.voices if v.value]
+            if task == "regenerate":
+                rows = compose.regenerate(row, voices, self.model, self.tokenizer, settings)
+            elif task == "refill":
+                rows = compose.refill(row, compose.bar_list(self.refill_bars.value), voices or None,
+                                      self.model, self.tokenizer, settings)
+            else:
+                rows = compose.extend(row, self.length.value, self.model, self.tokenizer, settings)
+        return play(rows, settings, self.reference, bars=compose.bar_count(rows[0]), started=started)
 
     def _show_task(self) -> None:
         task = self.task.value
@@ -432,8 +431,8 @@ class Studio:
     def _piece_chosen(self) -> None:
         """Continuing offers only lengths beyond the chosen piece's."""
         try:
-            bars = len(next(iter(mmm.cells(self.pieces[self.piece.value]).values())))
-        except (KeyError, ValueError, StopIteration):  # none chosen, or an invalid (unconstrained) piece
+            bars = compose.bar_count(self.pieces[self.piece.value])
+        except (KeyError, ValueError):  # none chosen, or an invalid (unconstrained) piece
             return
         self.length.max = max(self.length.max, bars + 8)
         self.length.min = bars + 1  # (the value follows, if it was shorter)
@@ -469,7 +468,7 @@ class Studio:
         try:
             tune = melody.parse(self.melody.value)
         except ValueError as error:
-            self.melody_note.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
+            self.melody_note.value = _error(error)
             return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -484,7 +483,7 @@ class Studio:
             try:
                 self.melody.value = melody.notation(melody.read(upload))
             except ValueError as error:
-                self.melody_note.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
+                self.melody_note.value = _error(error)
 
     def _piece_uploaded(self) -> None:
         upload = _uploaded(self.piece_upload)
@@ -493,7 +492,13 @@ class Studio:
                 self._offer({f"uploaded {upload.name}": compose.read_piece(upload)}, "uploaded")
                 self.compose_status.value = f"{html.escape(upload.name)} is ready: choose what to do with it"
             except ValueError as error:
-                self.compose_status.value = f'<span style="color:#b00">{html.escape(str(error))}</span>'
+                self.compose_status.value = _error(error)
+
+
+def _error(error: Exception, prefix: str = "") -> str:
+    """An error as one red sentence of HTML: its first line (or its kind, when it says nothing)."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return f'<span style="color:#b00">{html.escape(prefix + message)}</span>'
 
 
 def _uploaded(upload) -> Path | None:

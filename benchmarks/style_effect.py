@@ -9,6 +9,11 @@ defaults (`generate.Settings`: constrained, with voice-leading help, the soprano
 lets the model choose), and their pitch-class and note-length distances (the yardstick's) from the JS-Fakes
 test split and from the Bach test split. The tag works when each style's samples are closer to
 their own split than the other style's samples are.
+
+The same four comparisons follow against the two *training* splits, the rows each tag was learnt
+from, with how far apart the two splits themselves are: the two test splits' note lengths are
+closer to each other than either is to its own training split, so against the test splits the
+note-length comparison can only say which samples have the more test-like rhythm.
 """
 
 import argparse
@@ -55,6 +60,23 @@ def main() -> None:
             print(f"{f} from the {split} test split: --style {split} {table[split, split][f]:.4f} "
                   f"{'<' if closer else '>='} --style {other} {table[other, split][f]:.4f}")
     print(f"\nthe tag changes the music the right way on {sum(verdicts)} of {len(verdicts)} comparisons")
+    keys = {"pitch-class distance": "pitch classes", "note-length distance": "lengths"}
+    music = {style: evaluate._music(rows, leading=False) for style, rows in samples.items()}
+    print("\nagainst the training splits (the rows each tag was learnt from):")
+    right = 0
+    for split, ref in refs.items():
+        other = next(s for s in samples if s != split)
+        for f, key in keys.items():
+            near, far = (evaluate._distance(music[s][key], ref.train_music[key]) for s in (split, other))
+            right += near < far
+            print(f"{f} from the {split} training split: --style {split} {near:.4f} "
+                  f"{'<' if near < far else '>='} --style {other} {far:.4f}")
+    print(f"the right way on {right} of {2 * len(keys)}")
+    a, b = refs.values()
+    for f, key in keys.items():
+        print(f"{f} between the two splits: test {evaluate._distance(a.test_music[key], b.test_music[key]):.4f}, "
+              f"training {evaluate._distance(a.train_music[key], b.train_music[key]):.4f}; each test split from its "
+              f"own training split: {', '.join(f'{n} {evaluate._distance(r.test_music[key], r.train_music[key]):.4f}' for n, r in refs.items())}")
 
 
 if __name__ == "__main__":

@@ -383,7 +383,11 @@ def train(train_rows: Sequence[str], test_rows: Sequence[str], tokenizer, out: s
     if trainer.is_world_process_zero():
         (final / "training_args.bin").unlink(missing_ok=True)  # a pickle; the model folder holds none
         tokenizer.save_pretrained(str(final))
-    results = {"eval_loss": trainer.evaluate()["eval_loss"] if final_eval else None,
+    eval_loss = trainer.evaluate()["eval_loss"] if final_eval else None
+    # Under mixed precision the Trainer's accelerator wraps net.forward in autocast; unwrapped, the
+    # test loss (and the model returned to a caller) is fp32, as a fresh load of the saved weights.
+    net = trainer.accelerator.unwrap_model(net, keep_fp32_wrapper=False)
+    results = {"eval_loss": eval_loss,
                "test_loss": test_loss(net, tokenizer, test_rows) if final_eval else None,
                "train_seconds": seconds, "steps": trainer.state.global_step,
                "parameters": model_presets.parameter_count(net), "model": str(final),

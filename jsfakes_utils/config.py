@@ -5,6 +5,7 @@ Every notebook's parameters cell starts with `QUICK = config.quick_mode()`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 import os
 import sys
@@ -40,19 +41,55 @@ def jsfakes_dir(data_dir: str | Path | None = None) -> Path:
     return folder
 
 
-QUIET = False  # no progress bars (the CLI's --quiet sets it)
+QUIET = False  # no progress bars (the CLI's --quiet and the studio's work set it)
 PROGRESS_AFTER = 2.0  # seconds a loop runs before its bar shows: short work stays quiet
 
 
 def progress(items, what: str, total: int | None = None):
-    """`items`, with a progress bar once the loop has run PROGRESS_AFTER s (tqdm; the notebook kind in notebooks).
+    """`items`, with a progress bar once the loop has run PROGRESS_AFTER s (tqdm), gone when the loop ends.
 
-    Quiet when output goes neither to a terminal nor to a notebook, in quick mode (CI), and with QUIET.
+    In a terminal the bar is a line of stderr; in a notebook it is one output updated in place, which
+    ends empty, so a saved notebook keeps no half-full bars. Quiet when output goes neither to a terminal
+    nor to a notebook, in quick mode (CI), and with QUIET.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
-    shown = not QUIET and not quick_mode() and ("ipykernel" in sys.modules or sys.stderr.isatty())
-    return tqdm(items, desc=what, total=total, disable=not shown, delay=PROGRESS_AFTER, leave=False, unit="")
+    notebook = "ipykernel" in sys.modules
+    shown = not QUIET and not quick_mode() and (notebook or sys.stderr.isatty())
+    return tqdm(items, desc=what, total=total, disable=not shown, delay=PROGRESS_AFTER, leave=False, unit="",
+                file=_Output() if notebook and shown else None, ncols=100 if notebook else None)
+
+
+class _Output:
+    """A file for tqdm that is one notebook output, replaced at each write (an IPython display handle)."""
+
+    def __init__(self):
+        self.handle = None  # displayed at the first write: a loop done before PROGRESS_AFTER shows nothing
+
+    def write(self, text: str) -> None:
+        from IPython.display import display
+
+        drawn = [part.strip() for part in text.split("\r") if part.strip()]  # tqdm redraws after a \r
+        line = drawn[-1] if drawn else ""  # blank: the bar was closed
+        if self.handle is None:
+            if line:
+                self.handle = display({"text/plain": line}, raw=True, display_id=True)
+        else:
+            self.handle.update({"text/plain": line}, raw=True)
+
+    def flush(self) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def quiet():
+    """No progress bars while inside (the studio's buttons: their status line says what is happening)."""
+    global QUIET
+    before, QUIET = QUIET, True
+    try:
+        yield
+    finally:
+        QUIET = before
 
 
 def cache_dir() -> Path:

@@ -98,6 +98,14 @@ def voice_name(voice: int) -> str:
     return VOICE_NAMES[voice] if 0 <= voice < len(VOICE_NAMES) else f"voice {voice}"
 
 
+PITCH_NAMES = ("C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B")  # as the melody notation spells them
+
+
+def note_name(pitch: int) -> str:
+    """A MIDI pitch as a musician names it, in scientific pitch notation: 60 -> 'C4', 63 -> 'E♭4'."""
+    return f"{PITCH_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
 def words(tokens: Tokens) -> list[str]:
     """A token row as a list of words (a string is split on whitespace)."""
     return tokens.split() if isinstance(tokens, str) else list(tokens)

@@ -66,7 +66,16 @@ def build_model(preset: str | Preset, tokenizer, seed: int = 0) -> GPT2LMHeadMod
 
     config = gpt2_config(preset, tokenizer)
     torch.manual_seed(seed)
-    return GPT2LMHeadModel(config)
+    return _next_token_loss(GPT2LMHeadModel(config))
+
+
+def _next_token_loss(net):
+    """The model, told its loss by name: transformers finds a loss from the class name, and
+    GPT2LMHeadModel's matches none, so it warned "`loss_type=None` ... unrecognized" and then used
+    this very loss (the next-token cross-entropy, `ForCausalLM`)."""
+    if getattr(net, "loss_type", "") is None:
+        net.loss_type = "ForCausalLM"
+    return net
 
 
 PICKLES = ("*.bin", "*.pt", "*.pth", "*.ckpt")  # checkpoints that run code when unpickled
@@ -113,7 +122,7 @@ def load_weights(name: str | Path, local_files_only: bool = True, trust_pickle: 
         if keys:
             raise ValueError(f"cannot load a causal LM {str(name)!r}: its checkpoint does not fit the model, "
                              f"{len(keys)} {kind.replace('_', ' ')} (e.g. {keys[0]})")
-    return net
+    return _next_token_loss(net)
 
 
 def _looks_like_hub_id(name: str) -> bool:

@@ -6,6 +6,7 @@ Introduced in notebook 01.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import mmm
@@ -31,13 +32,21 @@ def piano_roll(sequence, ax=None, title: str | None = None):
                                (note.end_time - note.start_time) * beats, 0.8,
                                color=color, alpha=0.8, label=label))
     end = max([sequence.total_time] + [n.end_time for n in sequence.notes]) * beats
+    bars = max(1, -int(-end // 4))  # whole bars, numbered from 1 at their first beat
+    for bar in range(bars + 1):
+        ax.axvline(4 * bar, color="0.8", linewidth=0.8, zorder=0)
+    ax.set_xticks([4 * bar for bar in range(bars)], [str(bar + 1) for bar in range(bars)])
+    ax.set_xlim(0, 4 * bars)
     pitches = [n.pitch for n in sequence.notes] or [60]
-    for bar in range(0, int(end) + 1, 4):
-        ax.axvline(bar, color="0.8", linewidth=0.8, zorder=0)
-    ax.set_xlim(0, max(end, 4))
-    ax.set_ylim(min(pitches) - 2, max(pitches) + 2)
-    ax.set_xlabel("quarter notes")
-    ax.set_ylabel("MIDI pitch")
+    low, high = min(pitches) - 2, max(pitches) + 2
+    low, high = min(low, (low + high) // 2 - 7), max(high, (low + high) // 2 + 7)  # an octave at least: a C shows
+    cs = range(-(-low // 12) * 12, high + 1, 12)
+    ax.set_yticks(list(cs), [f"{mmm.note_name(c)} ({c})" for c in cs])  # each C, named as musicians do
+    ax.set_yticks(range(low, high + 1), minor=True)
+    ax.grid(axis="y", which="major", color="0.9", linewidth=0.8, zorder=0)
+    ax.set_ylim(low, high)
+    ax.set_xlabel("bar")
+    ax.set_ylabel("pitch")
     if seen:  # S-A-T-B from the top, as a score lists them, outside the notes (right of the plot)
         handles, labels = ax.get_legend_handles_labels()
         order = sorted(range(len(handles)), key=lambda i: seen[i])
@@ -49,12 +58,12 @@ def piano_roll(sequence, ax=None, title: str | None = None):
 
 
 def save_piano_roll(sequence, path, title: str | None = None):
-    """Draw a piano roll into a PNG file (a path, or a binary file object such as io.BytesIO)."""
-    fig, ax = plt.subplots(figsize=(10, 3.5))
-    piano_roll(sequence, ax=ax, title=title)
+    """Draw a piano roll into a PNG file (a path, or a binary file object such as io.BytesIO); safe in any
+    thread (a bare Figure: pyplot's global state is not touched)."""
+    fig = Figure(figsize=(10, 3.5))
+    piano_roll(sequence, ax=fig.add_subplot(), title=title)
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=100, bbox_inches="tight")  # the legend sits beside the plot
-    plt.close(fig)
     return path
 
 

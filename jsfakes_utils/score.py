@@ -90,11 +90,26 @@ def musicxml(sequence, title: str | None = None, instruments=None) -> bytes:
         return Path(path).read_bytes()
 
 
+def key_name(sequence) -> str:
+    """The key music21 guesses from the notes, spelled for people: 'A♭ major', 'F♯ minor' (music21 writes 'A- major')."""
+    import music21
+
+    key = to_music21(sequence).analyze("key") if sequence.notes else music21.key.Key("C")
+    return f"{key.tonic.name.replace('-', '♭').replace('#', '♯')} {key.mode}"
+
+
 def svg(sequence, title: str | None = None, instruments=None) -> str:
-    """The score drawn as one SVG image (verovio, offline)."""
+    """The score drawn as one SVG image (verovio, offline), in whichever thread calls it."""
+    import importlib.resources
+
     import verovio
 
-    toolkit = verovio.toolkit()
+    # A toolkit finds its fonts through a per-thread resource path, right only in the thread that imported
+    # verovio (elsewhere: the folder its wheel was built in). JupyterLab runs widget callbacks in another
+    # thread, so the path is always given.
+    toolkit = verovio.toolkit(False)
+    if not toolkit.setResourcePath(str(importlib.resources.files("verovio") / "data")):
+        raise RuntimeError("verovio could not load its music fonts")
     toolkit.setOptions(PAGE)
     if not toolkit.loadData(musicxml(sequence, title, instruments).decode()):
         raise ValueError("verovio could not read the score")

@@ -1,7 +1,7 @@
 """The generation studio: choices in, chorales out — heard, seen, scored and saved.
 
 Introduced in notebook 05. `generate_and_play` is the whole path as one plain function (what the
-CLI and CI call); `Studio` puts ipywidgets controls in front of it, in two tabs:
+CLI and CI call); `Studio` puts ipywidgets controls in front of it, in three tabs:
 
     "Audio generation": style, voice, first note, BPM, temperature, top-p, voice leading, best of,
                         seed, pieces, constrained, an instrument per voice -> Generate ->
@@ -9,9 +9,11 @@ CLI and CI call); `Studio` puts ipywidgets controls in front of it, in two tabs:
     "Compose":          harmonise a melody (typed, played on a keyboard or uploaded), redo voices,
                         refill bars or continue a piece (generated, composed or uploaded), with the
                         Audio tab's settings -> Compose -> the same player, score, roll, downloads
-    "Tokens":           the generated words, a bar per line, with the validity report
+    "Tokens":           the last result's words, a bar per line under its voice, with the validity report
 
-Only core ipywidgets are used (7.7 as on Colab, 8.x as in JupyterLab).
+Each press shows its own result, numbered (compositions keep a short history), and the status line
+says it is done only once the result is drawn; the drawing works in any thread (JupyterLab 4.6 runs
+widget callbacks in a worker thread). Only core ipywidgets are used (7.7 as on Colab, 8.x as in JupyterLab).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Piece:
     novelty: str | None = None  # "new", "partly copied" or "copied" (None: no training rows given)
     bars_seen: float | None = None  # share of its bars found verbatim in the training split
     files: dict[str, Path] = dataclasses.field(default_factory=dict)  # kind -> path, when saved
+    instruments: object = None  # what plays each voice (as `audio.with_instruments` takes it); None: as written
 
     def summary(self) -> str:
         """One line: valid or not, novelty, length."""
@@ -124,12 +127,14 @@ def to_piece(row: mmm.Tokens, bpm: float, instruments=None, sine: bool | None = 
     sequence = mmm.decode(row, bpm=bpm, strict=strict)
     tokens = " ".join(mmm.words(row))
     return Piece(tokens, mmm.validate(tokens, bars=bars), sequence,
-                 audio.synthesize(sequence, instruments=instruments, sine=sine))
+                 audio.synthesize(sequence, instruments=instruments, sine=sine), instruments=instruments)
 
 
 def piece_bytes(piece: Piece, kind: str, instruments=None, title: str | None = None) -> bytes:
     """The piece as a file's bytes, `kind` one of FORMATS: tokens (txt), MIDI (tempo = the BPM),
-    WAV, the piano roll (png), the score as MusicXML or drawn (svg). The one place a piece becomes a file."""
+    WAV, the piano roll (png), the score as MusicXML or drawn (svg), its staves named after the instruments
+    (default: those it was played with). The one place a piece becomes a file."""
+    instruments = piece.instruments if instruments is None else instruments
     if kind == "txt":
         return (piece.tokens + "\n").encode()
     if kind == "mid":
@@ -172,7 +177,11 @@ DOWNLOADS = (("mid", "audio/midi", "MIDI"), ("wav", "audio/wav", "WAV"), ("txt",
 
 
 LINK = "color:#1a73e8;text-decoration:underline"  # JupyterLab shows a bare <a> as plain black text
-TOKENS = "white-space:pre-wrap;word-break:normal;overflow-wrap:normal"  # JupyterLab's <pre> breaks inside words
+# the Tokens tab: a line per bar, long lines wrapped at word boundaries and indented past their bar's start
+TOKENS = "font-family:monospace;font-size:12px;white-space:normal;word-break:normal;overflow-wrap:normal"
+LINE = "padding-left:{}ch;text-indent:-4ch;margin:0;line-height:1.5"  # a hanging indent: a wrapped line's rest 4 further in
+STALE = '<div style="color:#b00">Below: the result of an earlier press, not this one.</div>'
+PACKAGE = Path(__file__).resolve().parent
 
 
 def _download_link(data: bytes, filename: str, mime: str, label: str) -> str:
@@ -180,13 +189,44 @@ def _download_link(data: bytes, filename: str, mime: str, label: str) -> str:
     return f'<a download="{filename}" href="data:{mime};base64,{encoded}" target="_blank" style="{LINK}">{label}</a>'
 
 
+def tokens_html(tokens: str) -> str:
+    """A piece's words as HTML: a line per bar under its track's line, which names the voice."""
+    voices = {f"INST={inst}": name for inst, name in zip(mmm.JSFAKES_INSTS, mmm.VOICE_NAMES)}
+    lines = []
+    for line in mmm.pretty(tokens).splitlines():
+        words = line.split()
+        voice = next((voices[w] for w in words if w in voices), None)
+        text = html.escape(line.strip()) + (f" <b>({voice})</b>" if voice else "")
+        lines.append(f'<p style="{LINE.format(8 if line.startswith(" ") else 4)}">{text}</p>')  # bars 4 in
+    return f'<div class="jsfakes-tokens" style="{TOKENS}">{"".join(lines)}</div>'
+
+
+def notices(caught) -> list[str]:
+    """What a user must know of the warnings this package raised (a melody moved, a repair, a fallback),
+    each once, in order; other libraries' warnings are left to the log."""
+    seen = []
+    for warning in caught:
+        message = str(warning.message)
+        if issubclass(warning.category, UserWarning) and Path(warning.filename).resolve().is_relative_to(PACKAGE) \
+                and message not in seen:
+            seen.append(message)
+    return seen
+
+
+def _notice_html(messages: list[str]) -> str:
+    return "".join(f'<div style="color:#a15c00">⚠ {html.escape(m)}</div>' for m in messages)
+
+
 class Studio:
     """The widget app. `display(Studio())` or just `Studio()` as a cell's last line shows it.
 
-    `Studio.generate()` is what the Generate button calls; it also runs headless (tests, CI).
+    `Studio.generate()` is what the Generate button calls, `Studio.compose()` the Compose button; both
+    also run headless (tests, CI), and in whichever thread calls them (JupyterLab 4.6 runs widget
+    callbacks in a worker thread).
     """
 
     NOTHING_YET = "Nothing generated yet: choose on the “Audio generation” tab and press Generate."
+    HISTORY = 5  # compositions kept on the Compose tab
 
     def __init__(self, model=None, tokenizer=None, reference=None):
         import ipywidgets as w
@@ -196,7 +236,6 @@ class Studio:
         self.model, self.tokenizer, self.reference = model, tokenizer, reference
         self.result: Result | None = None
         wide = {"description_width": "110px"}
-        low, high = generate.pitch_range("soprano", tokenizer)
         self.voice = w.Dropdown(options=list(mmm.VOICE_NAMES), value="soprano", description="starting voice",
                                 style=wide)
         # only the styles this model was trained on (their tags are in its vocabulary)
@@ -204,8 +243,9 @@ class Studio:
             if tokenizer is not None else ["jsfakes"]
         self.style = w.Dropdown(options=styles or ["jsfakes"], value=(styles or ["jsfakes"])[0],
                                 description="style", style=wide)
-        self.first_note = w.IntSlider(value=(low + high) // 2, min=low, max=high, description="first note",
-                                      style=wide)
+        # the first note, read as a number and a name ("62 · D4"); its range follows the starting voice
+        self.first_note = w.SelectionSlider(options=self._notes("soprano"), description="first note", style=wide)
+        self.first_note.value = (self.first_note.options[0][1] + self.first_note.options[-1][1]) // 2
         self.bpm = w.IntSlider(value=100, min=BPM_RANGE[0], max=BPM_RANGE[1], description="BPM", style=wide)
         # temperature 0: greedy (the same piece every time); <1 calmer, >1 wilder
         defaults = generate.Settings()  # the measured defaults, as the CLI's
@@ -227,6 +267,7 @@ class Studio:
         self.button = w.Button(description="Generate", button_style="primary", icon="music")
         self.status = w.HTML()
         self.results = w.VBox()
+        self.generations = 0  # presses of Generate that made something, numbered from 1
         self.tokens = w.HTML(f"<p>{self.NOTHING_YET}</p>")
         self.voice.observe(self._voice_changed, names="value")
         self.button.on_click(lambda _: self.generate())
@@ -246,13 +287,17 @@ class Studio:
 
         display(self.widget)
 
+    def _notes(self, voice: str) -> list[tuple[str, int]]:
+        """The first notes a voice may start on, labelled with their names: ("62 · D4", 62), …"""
+        low, high = generate.pitch_range(voice, self.tokenizer)
+        return [(f"{pitch} · {mmm.note_name(pitch)}", pitch) for pitch in range(low, high + 1)]
+
     def _voice_changed(self, change) -> None:
-        low, high = generate.pitch_range(change["new"], self.tokenizer)
-        slider = self.first_note
-        slider.max = max(slider.max, high)  # widen first, so the value never falls outside
-        slider.min = min(slider.min, low)
-        slider.value = min(max(slider.value, low), high)
-        slider.min, slider.max = low, high
+        notes = self._notes(change["new"])
+        pitches = [pitch for _, pitch in notes]
+        kept = min(max(self.first_note.value, pitches[0]), pitches[-1])  # the same note where the voice has it
+        self.first_note.options = notes
+        self.first_note.value = kept
 
     def settings(self) -> generate.Settings:
         """The controls' values as one `generate.Settings`."""
@@ -265,48 +310,70 @@ class Studio:
 
     def generate(self) -> Result | None:
         """Generate with the current controls and show the result; an error becomes one sentence."""
-        result = self._attempt(self.button, self.status, "generate", lambda: generate_and_play(
-            self.model, self.tokenizer, self.settings(), reference=self.reference))
+        import ipywidgets as w
+
+        settings = self.settings()
+
+        def shown(result):
+            name = f"generation {self.generations + 1}"  # counted once it is drawn
+            heading = (f"<b>{name.capitalize()}</b>: {settings.n} piece(s) starting with the {settings.voice} on "
+                       f"{mmm.note_name(settings.first_note) if settings.first_note else 'its own note'}, "
+                       f"{settings.style} style, seed {settings.seed}")
+            boxes = self._show(result, name)
+            self.generations += 1
+            self._offer(_labelled(result, name), lambda label: label.startswith("generation "))
+            return [w.HTML(heading)] + boxes
+
+        result = self._attempt(self.button, self.status, self.results, "generate", lambda: generate_and_play(
+            self.model, self.tokenizer, settings, reference=self.reference), shown)
         if result is not None:
             self.result = result
-            self.results.children = self._show(result, "generated")
         return result
 
-    def _attempt(self, button, status, verb: str, work) -> Result | None:
-        """`work()`'s Result, with `button` off meanwhile and `status` saying how it went (an error: one
-        sentence, not swallowed, and the studio carries on)."""
+    def _attempt(self, button, status, output, verb: str, work, show) -> Result | None:
+        """`work()`'s Result, drawn by `show` into `output`, with `button` off meanwhile and `status` saying
+        how it went only once the result is on screen. A failure anywhere, generating or drawing, is one
+        red sentence, and what `output` still shows is marked as an earlier press's. The warnings a user
+        must know of (a melody moved, a fallback) are shown under the status, progress bars not at all
+        (a callback's output goes to a log nobody reads)."""
+        import ipywidgets as w
+
         button.disabled = True
         status.value = f"<i>{verb[:-1]}ing…</i>"  # generating…, composing…
+        started = time.perf_counter()
         try:
-            result = work()
+            with config.quiet(), warnings.catch_warnings(record=True) as caught:  # the status line says it
+                warnings.simplefilter("always")
+                result = work()
+                output.children = show(result)
         except Exception as error:  # shown to the user: the studio must not crash
             status.value = _error(error, f"Could not {verb}: ")
+            old = [c for c in output.children if not (isinstance(c, w.HTML) and c.value == STALE)]
+            output.children = [w.HTML(STALE)] + old if old else []
             return None
         finally:
             button.disabled = False
-        status.value = f"{len(result.pieces)} piece(s) in {result.seconds:.1f} s"
+        status.value = (f"{len(result.pieces)} piece(s) in {time.perf_counter() - started:.1f} s"
+                        + _notice_html(notices(caught)))
         return result
 
-    def _show(self, result: Result, family: str) -> list:
-        """The widgets that show a result (player, score, piano roll, downloads per piece); its pieces
-        become what Compose can start from, and the Tokens tab shows their words."""
+    def _show(self, result: Result, name: str) -> list:
+        """The widgets that show a result (player, score, piano roll, downloads per piece); the Tokens tab
+        shows their words."""
         import ipywidgets as w
 
         boxes = []
-        instruments = [d.value for d in self.instruments]
         for k, piece in enumerate(result.pieces, 1):
-            links = " · ".join(_download_link(piece_bytes(piece, kind, instruments), f"piece-{k}.{kind}", mime, label)
+            links = " · ".join(_download_link(piece_bytes(piece, kind), f"piece-{k}.{kind}", mime, label)
                                for kind, mime, label in DOWNLOADS)
             boxes.append(w.VBox([
                 w.HTML(f"<b>Piece {k}</b> at {result.bpm:g} BPM: {html.escape(piece.summary())} — download {links}"),
                 w.Audio(value=piece_bytes(piece, "wav"), format="wav", autoplay=False, loop=False),
                 w.HTML(f'<div class="jsfakes-score" style="max-width:900px">{piece_bytes(piece, "svg").decode()}</div>'),
-                w.Image(value=piano_roll_png(piece, f"piece {k}"), format="png")]))
-        self._offer({f"{family} piece {k}": p.tokens for k, p in enumerate(result.pieces, 1)}, family)
-        self.tokens.value = "".join(
-            f"<h4>Piece {k}: {html.escape(str(p.report).splitlines()[0])}</h4>"
-            f"<pre style='{TOKENS}'>{html.escape(mmm.pretty(p.tokens))}</pre>"
-            + ("" if p.report.ok else f"<pre style='{TOKENS}'>{html.escape(str(p.report))}</pre>")
+                w.Image(value=piano_roll_png(piece, f"{name}, piece {k}"), format="png")]))
+        self.tokens.value = f"<h3>{name.capitalize()}</h3>" + "".join(
+            f"<h4>Piece {k}: {html.escape(str(p.report).splitlines()[0])}</h4>{tokens_html(p.tokens)}"
+            + ("" if p.report.ok else f"<pre>{html.escape(str(p.report))}</pre>")
             for k, p in enumerate(result.pieces, 1))
         return self._pick(boxes)
 
@@ -330,6 +397,11 @@ class Studio:
              ("continue", "continue"))
     KEYBOARD_FROM = {"soprano": 60, "alto": 48, "tenor": 48, "bass": 36}  # the keyboard's lowest C per voice
     EXAMPLE = "d''4 d'' d'' a' | b' c'' b' a' | g' fis' e' d' | g' a' b'2"  # the course's example melody
+    KEYS_LEGEND = ("<small>The keys write <a href='https://lilypond.org/doc/v2.24/Documentation/notation/writing-pitches'"
+                   f" target='_blank' style='{LINK}'>LilyPond</a> words: c' is middle C (C4), c'' the C above; "
+                   "<i>is</i> a sharp (cis' = C♯4), <i>es</i> a flat (bes' = B♭4); the number is the length "
+                   "(4 a quarter, 8. a dotted eighth), r a rest, | a bar line.</small>")
+    VOICES_LABEL = {"regenerate": "voices to redo", "refill": "voices to refill (none ticked: all four)"}
 
     def _compose_tab(self):
         import ipywidgets as w
@@ -348,41 +420,48 @@ class Studio:
         self.keys = [w.Button(layout=w.Layout(width="46px", padding="0")) for _ in range(24)]
         for k, key in enumerate(self.keys):
             key.on_click(lambda _, k=k: self._type(self._key_word(k)))
-            if k % 12 in (1, 3, 6, 8, 10):  # the black keys
-                key.style.button_color, key.style.text_color = "#555", "white"  # (text_color: ipywidgets 8)
+            if k % 12 in (1, 3, 6, 8, 10):  # the black keys: white names (ipywidgets 8 has text_color)
+                key.style.button_color = "#555"
+                if "text_color" in key.style.keys:
+                    key.style.text_color = "white"
         extra = [("rest", lambda: self._type(f"r{self._length()}")), ("| bar", lambda: self._type("|")),
                  ("undo", self._undo), ("clear", lambda: setattr(self.melody, "value", ""))]
         self.edit_buttons = [w.Button(description=name, layout=w.Layout(width="70px")) for name, _ in extra]
         for button, (_, action) in zip(self.edit_buttons, extra):
             button.on_click(lambda _, action=action: action())
+        upload = w.Layout(width="auto", min_width="190px")  # room for the label and the file count
         self.melody_upload = w.FileUpload(accept=".mid,.midi,.musicxml,.xml,.mxl", multiple=False,
-                                          description="melody file")
+                                          description="melody file", layout=upload)
         self.melody_upload.observe(lambda _: self._melody_uploaded(), names="value")
         self.melody_note = w.HTML()
         self.melody_roll = w.Image(format="png", layout=w.Layout(max_width="760px"))
-        self.melody_voice.observe(lambda _: self._relabel_keys(), names="value")
+        self.melody_voice.observe(lambda _: (self._relabel_keys(), self._preview()), names="value")
         self.melody.observe(lambda _: self._preview(), names="value")
         self._relabel_keys()
         melody_box = w.VBox([self.melody_voice, self.melody,
-                             w.HBox(self.keys[:12]), w.HBox(self.keys[12:]),
+                             w.HBox(self.keys[:12]), w.HBox(self.keys[12:]), w.HTML(self.KEYS_LEGEND),
                              w.HBox([self.duration, self.dotted] + self.edit_buttons),
                              w.HBox([self.melody_upload, self.melody_note]), self.melody_roll])
         # the piece: one generated or composed here, or a token or MIDI file
         self.piece = w.Dropdown(options=[], description="piece", style=wide, layout=w.Layout(width="380px"))
-        self.piece_upload = w.FileUpload(accept=".txt,.mid,.midi", multiple=False, description="piece file")
+        self.piece_upload = w.FileUpload(accept=".txt,.mid,.midi", multiple=False, description="piece file",
+                                         layout=upload)
         self.piece_upload.observe(lambda _: self._piece_uploaded(), names="value")
-        self.voices = [w.Checkbox(value=name == "alto", description=name, indent=False, layout=w.Layout(width="90px"))
+        self.voices = [w.Checkbox(value=False, description=name, indent=False, layout=w.Layout(width="90px"))
                        for name in mmm.VOICE_NAMES]
         self.refill_bars = w.Text(value="3", description="bars", style=wide, placeholder="e.g. 3 or 2,3")
         self.length = w.IntSlider(value=8, min=5, max=16, description="continue to", style=wide)  # bars in all
         self.piece.observe(lambda _: self._piece_chosen(), names="value")
-        self.voice_row = w.HBox([w.HTML("<b>voices</b>&nbsp;", layout=w.Layout(width="110px"))] + self.voices)
+        self.voices_label = w.HTML(layout=w.Layout(width="260px"))
+        self.voice_row = w.HBox([self.voices_label] + self.voices)
         piece_box = w.VBox([w.HBox([self.piece, self.piece_upload]), self.voice_row, self.refill_bars, self.length])
         self.compose_button = w.Button(description="Compose", button_style="primary", icon="pencil")
         self.compose_button.on_click(lambda _: self.compose())
         self.compose_status = w.HTML()
         self.compose_results = w.VBox()
         self.composed: Result | None = None  # what Compose made last
+        self.compositions = 0  # presses of Compose that made something, numbered from 1
+        self.history: list[tuple[str, list]] = []  # the last HISTORY compositions: (name, widgets)
         self._boxes = {"melody": melody_box, "piece": piece_box}
         self.task.observe(lambda _: self._show_task(), names="value")
         self._show_task()
@@ -393,17 +472,50 @@ class Studio:
                        w.HBox([self.compose_button, self.compose_status]), self.compose_results])
 
     def compose(self) -> Result | None:
-        """Compose with the current controls and show the result; an error becomes one sentence."""
-        result = self._attempt(self.compose_button, self.compose_status, "compose", self._composed)
+        """Compose with the current controls and show the result, numbered, above the last few; an error
+        becomes one sentence."""
+        task, what = self._task_words()
+        result = self._attempt(self.compose_button, self.compose_status, self.compose_results, "compose",
+                               lambda: self._composed(task), lambda result: self._remember(result, what))
         if result is not None:
             self.composed = result
-            self.compose_results.children = self._show(result, "composed")
         return result
 
-    def _composed(self) -> Result:
+    def _task_words(self) -> tuple[str, str]:
+        """The task, and what it does in words (a composition's heading)."""
+        task, settings = self.task.value, self.settings()
+        voices = ", ".join(v.description for v in self.voices if v.value)
+        what = {"harmonize": f"the {self.melody_voice.value} melody “{self.melody.value.strip()[:60]}” harmonised",
+                "regenerate": f"{voices or 'no voice'} redone in {self.piece.value}",
+                "refill": f"bar(s) {self.refill_bars.value} of {voices or 'every voice'} refilled in {self.piece.value}",
+                "continue": f"{self.piece.value} continued to {self.length.value} bars"}[task]
+        return task, f"{what}; seed {settings.seed}, {settings.n} piece(s)"
+
+    def _remember(self, result: Result, what: str) -> list:
+        """A new composition shown first, numbered, with the last few a click away."""
+        import ipywidgets as w
+
+        name = f"composition {self.compositions + 1}"
+        heading = w.HTML(f"<b>{name.capitalize()}</b>: {html.escape(what)}")
+        boxes = self._show(result, name)
+        self.compositions += 1  # counted once it is drawn
+        self.history = (self.history + [(name, [heading] + boxes)])[-self.HISTORY:]
+        kept = {n for n, _ in self.history}  # pieces of compositions out of the history are not offered
+        self._offer(_labelled(result, name),
+                    lambda label: label.startswith("composition ") and label.split(" · ")[0] not in kept)
+        shown = w.VBox(self.history[-1][1])
+        if len(self.history) == 1:
+            return [shown]
+        chooser = w.ToggleButtons(options=[n for n, _ in reversed(self.history)], value=name,
+                                  style={"button_width": "120px"})
+        boxes = dict(self.history)
+        chooser.observe(lambda change: setattr(shown, "children", boxes[change["new"]]), names="value")
+        return [chooser, shown]
+
+    def _composed(self, task: str) -> Result:
         """What the Compose tab's controls ask for, played."""
         started = time.perf_counter()
-        settings, task = self.settings(), self.task.value
+        settings = self.settings()
         if task == "harmonize":
             rows = compose.harmonize(self.melody.value, self.melody_voice.value, self.model, self.tokenizer, settings)
         else:
@@ -421,10 +533,15 @@ class Studio:
         return play(rows, settings, self.reference, bars=compose.bar_count(rows[0]), started=started)
 
     def _show_task(self) -> None:
+        """Only the controls the task uses; the voice choice starts afresh for each task (alto to redo,
+        none, meaning all four, to refill)."""
         task = self.task.value
         self._boxes["melody"].layout.display = "" if task == "harmonize" else "none"
         self._boxes["piece"].layout.display = "none" if task == "harmonize" else ""
-        self.voice_row.layout.display = "" if task in ("regenerate", "refill") else "none"
+        self.voice_row.layout.display = "" if task in self.VOICES_LABEL else "none"
+        self.voices_label.value = f"<b>{self.VOICES_LABEL.get(task, '')}</b>"
+        for box in self.voices:
+            box.value = task == "regenerate" and box.description == "alto"
         self.refill_bars.layout.display = "" if task == "refill" else "none"
         self.length.layout.display = "" if task == "continue" else "none"
 
@@ -437,13 +554,13 @@ class Studio:
         self.length.max = max(self.length.max, bars + 8)
         self.length.min = bars + 1  # (the value follows, if it was shorter)
 
-    def _offer(self, rows: dict[str, str], family: str) -> None:
-        """Make `rows` ({label: row}) what Compose can start from, in place of the family's older ones."""
-        self.pieces = {k: v for k, v in self.pieces.items() if not k.startswith(family)} | rows
-        chosen = self.piece.value
+    def _offer(self, rows: dict[str, str], drop) -> None:
+        """Add `rows` ({label: row}) to what Compose can start from, less the labels `drop(label)` is true
+        of (a family's older pieces); the first new one is chosen."""
+        self.pieces = {k: v for k, v in self.pieces.items() if not drop(k)} | rows
         self.piece.options = list(self.pieces)
-        self.piece.value = chosen if chosen in self.pieces else next(iter(rows))
-        self._piece_chosen()  # (the same label may now name another piece)
+        self.piece.value = next(iter(rows))
+        self._piece_chosen()
 
     # the melody keyboard: two octaves from the melody voice's C, writing LilyPond words
     def _key_word(self, k: int) -> str:
@@ -454,8 +571,10 @@ class Studio:
         return self.duration.value + "." * self.dotted.value
 
     def _relabel_keys(self) -> None:
+        """Each key named as musicians say it (C♯4), the LilyPond word it writes in its tooltip."""
         for k, key in enumerate(self.keys):
-            key.description = self._key_word(k).rstrip("0123456789.")
+            key.description = mmm.note_name(self.KEYBOARD_FROM[self.melody_voice.value] + k)
+            key.tooltip = f"writes {self._key_word(k).rstrip('0123456789.')}"
 
     def _type(self, word: str) -> None:
         self.melody.value = f"{self.melody.value.rstrip()} {word}".strip()
@@ -464,18 +583,23 @@ class Studio:
         self.melody.value = " ".join(self.melody.value.split()[:-1])
 
     def _preview(self) -> None:
-        """The melody's piano roll, or one sentence on what to change."""
+        """The melody's piano roll as it will be harmonised (moved into the voice's range, which it says),
+        or one sentence on what to change and no roll."""
         try:
-            tune = melody.parse(self.melody.value)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                tune = melody.fit(melody.parse(self.melody.value), self.melody_voice.value, self.tokenizer)
         except ValueError as error:
             self.melody_note.value = _error(error)
+            self.melody_roll.layout.display = "none"  # not the previous melody's roll
             return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             index = generate.voice_index(self.melody_voice.value)
             sequence = mmm.decode(mmm.join({index: tune.cells()}), bpm=self.bpm.value)
-        self.melody_note.value = f"{tune.bars} bar(s), {len(tune.notes)} notes"
+        self.melody_note.value = f"{tune.bars} bar(s), {len(tune.notes)} notes" + _notice_html(notices(caught))
         self.melody_roll.value = plots.save_piano_roll(sequence, io.BytesIO(), title="the melody").getvalue()
+        self.melody_roll.layout.display = ""
 
     def _melody_uploaded(self) -> None:
         upload = _uploaded(self.melody_upload)
@@ -484,15 +608,22 @@ class Studio:
                 self.melody.value = melody.notation(melody.read(upload))
             except ValueError as error:
                 self.melody_note.value = _error(error)
+                self.melody_roll.layout.display = "none"
 
     def _piece_uploaded(self) -> None:
         upload = _uploaded(self.piece_upload)
         if upload is not None:
             try:
-                self._offer({f"uploaded {upload.name}": compose.read_piece(upload)}, "uploaded")
+                self._offer({f"uploaded · {upload.name}": compose.read_piece(upload)},
+                            lambda label: label.startswith("uploaded "))
                 self.compose_status.value = f"{html.escape(upload.name)} is ready: choose what to do with it"
             except ValueError as error:
                 self.compose_status.value = _error(error)
+
+
+def _labelled(result: Result, name: str) -> dict[str, str]:
+    """A result's pieces as Compose offers them: {"NAME · piece K": row}."""
+    return {f"{name} · piece {k}": p.tokens for k, p in enumerate(result.pieces, 1)}
 
 
 def _error(error: Exception, prefix: str = "") -> str:

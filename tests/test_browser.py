@@ -1,8 +1,10 @@
 """The widget studio in a real browser: JupyterLab on localhost, notebook 05 run in Debian's headless
 Chromium (selenium, with Debian's chromedriver: nothing downloads a browser), the studio found, its
-sliders rendered as widgets, Generate clicked, the player, the score and the piano roll shown, the
-Compose tab's keyboard drawn and a melody harmonised, the Tokens tab and the download links looked
-at, and no JavaScript error in the console.
+sliders rendered as widgets, Generate pressed three times and Compose twice with other settings each
+time (each press's own player, score, piano roll and tokens on screen), the Compose tab's keyboard
+drawn, the Tokens tab and the download links looked at, no JavaScript error in the console and
+nothing in JupyterLab's log. All of it twice: with comms over kernel subshells (JupyterLab 4.6's
+default, where widget callbacks run in a worker thread of the kernel) and without.
 
 Needs `apt-get install chromium chromium-driver` and `pip install selenium`. Without them it is
 skipped, except in CI, where it fails and says what is missing. Deselect it with `-m "not browser"`.
@@ -94,31 +96,38 @@ def _studio_part(notebook: dict) -> dict:
     return notebook | {"cells": [notebook["cells"][0]] + needed}
 
 
-@pytest.fixture(scope="module")
-def server(needs):
-    """(base URL, token, notebook path relative to the root) of a JupyterLab on 127.0.0.1, in quick
-    mode, with its own settings, workspaces and runtime folders under out/browser/; killed afterwards."""
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
-    _write_json(OUT / NOTEBOOK.name, _studio_part(json.loads(NOTEBOOK.read_text())))
-    settings = OUT / "jupyter" / "settings"
+SUBSHELLS = ("perCommTarget", "disabled")  # JupyterLab's commsOverSubshells: its default, and off
+
+
+@pytest.fixture(scope="module", params=SUBSHELLS)
+def server(needs, request):
+    """(base URL, token, notebook path relative to the root, folder for the evidence) of a JupyterLab on
+    127.0.0.1, in quick mode, comms over subshells as the parameter says, with its own settings,
+    workspaces and runtime folders under out/browser/MODE/; killed afterwards."""
+    out = OUT / request.param
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    _write_json(out / NOTEBOOK.name, _studio_part(json.loads(NOTEBOOK.read_text())))
+    settings = out / "jupyter" / "settings"
+    _write_json(settings / "@jupyterlab/apputils-extension/kernels.jupyterlab-settings",
+                {"commsOverSubshells": request.param})
     # every cell in the page (no windowing), no news or update checks (they would reach the network)
     _write_json(settings / "@jupyterlab/notebook-extension/tracker.jupyterlab-settings", {"windowingMode": "none", "recordTiming": True})
     _write_json(settings / "@jupyterlab/apputils-extension/notification.jupyterlab-settings",
                 {"fetchNews": "false", "checkForUpdates": False})
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, JSFAKES_QUICK="1", MPLBACKEND="Agg", WANDB_MODE="offline",
-               JUPYTER_CONFIG_DIR=str(OUT / "jupyter" / "config"), JUPYTER_RUNTIME_DIR=str(OUT / "jupyter" / "runtime"),
+               JUPYTER_CONFIG_DIR=str(out / "jupyter" / "config"), JUPYTER_RUNTIME_DIR=str(out / "jupyter" / "runtime"),
                JUPYTER_PLATFORM_DIRS="1")
     command = [sys.executable, "-m", "jupyterlab", "--ServerApp.open_browser=False", "--allow-root",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
                "--ServerApp.terminals_enabled=False", "--LabApp.expose_app_in_browser=True",
-               f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={OUT / 'jupyter' / 'workspaces'}",
+               f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={out / 'jupyter' / 'workspaces'}",
                "--LabApp.extension_manager=readonly", "--LabApp.news_url=None",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    log = (OUT / "jupyter.log").open("w")
+    log = (out / "jupyter.log").open("w")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)  # its own group: the kernels go with it
     base = f"http://127.0.0.1:{port}"
@@ -126,15 +135,15 @@ def server(needs):
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                pytest.fail(f"Jupyter exited with {process.returncode}: see {OUT / 'jupyter.log'}", pytrace=False)
+                pytest.fail(f"Jupyter exited with {process.returncode}: see {out / 'jupyter.log'}", pytrace=False)
             try:
                 with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"Jupyter did not start within 60 s: see {OUT / 'jupyter.log'}", pytrace=False)
+                    pytest.fail(f"Jupyter did not start within 60 s: see {out / 'jupyter.log'}", pytrace=False)
                 time.sleep(0.5)
-        yield base, token, (OUT / NOTEBOOK.name).relative_to(ROOT).as_posix()
+        yield base, token, (out / NOTEBOOK.name).relative_to(ROOT).as_posix(), out
     finally:
         process.terminate()  # Jupyter shuts its kernels down on SIGTERM
         try:
@@ -150,7 +159,7 @@ def server(needs):
 
 
 @pytest.fixture(scope="module")
-def browser(server):  # after the server: it empties out/browser/, where the profile lives
+def browser(server):  # after the server: it empties out/browser/MODE/, where the profile lives
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -159,11 +168,11 @@ def browser(server):  # after the server: it empties out/browser/, where the pro
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
                      "--no-first-run", "--disable-background-networking", "--disable-component-update",
                      "--disable-sync", "--disable-default-apps", "--disable-extensions",
-                     f"--user-data-dir={OUT / 'chromium'}"):
+                     f"--user-data-dir={server[3] / 'chromium'}"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(_executable("CHROMEDRIVER", "chromedriver"),
-                                              log_output=str(OUT / "chromedriver.log")), options=options)
+                                              log_output=str(server[3] / "chromedriver.log")), options=options)
     driver.set_script_timeout(60)
     yield driver
     driver.quit()
@@ -264,10 +273,70 @@ return {broken: broken, lines: lines.size};
 """
 
 
-def test_the_studio_in_a_browser(server, browser):
+# what the studio shows now: the status lines, the headings, the audio on screen, the tokens, the score
+SCREEN = """
+const studio = arguments[0], shown = e => e.offsetParent !== null;
+const audio = [...studio.querySelectorAll('audio')].find(a => shown(a) && a.src);
+const svg = [...studio.querySelectorAll('div.jsfakes-score svg')].find(s => s.getBoundingClientRect().width > 0);
+const roll = [...studio.querySelectorAll('.widget-image')].filter(i => shown(i) && i.naturalWidth > 0);
+const heading = [...studio.querySelectorAll('b')].find(b => shown(b) && /^(Generation|Composition) \\d+$/.test(b.textContent));
+const tokens = studio.querySelector('.jsfakes-tokens');
+return {audio: audio ? audio.src : null, staves: svg ? svg.querySelectorAll('.staff').length : 0,
+        width: svg ? svg.getBoundingClientRect().width : 0, rolls: roll.length,
+        heading: heading ? heading.parentElement.textContent : null,
+        tokens: [...studio.querySelectorAll('.jsfakes-tokens')].map(t => t.textContent).join('|'),
+        text: studio.innerText};
+"""
+
+# JupyterLab's log (what a callback prints, errors included): the status bar's count of its entries
+LOG_ENTRIES = """
+const item = document.querySelector('.jp-LogConsoleStatusItem [title]');
+return item ? item.title : null;
+"""
+
+
+def _press(page, studio, label: str, heading: str, before: dict, timeout: float) -> dict:
+    """Click the button `label`, wait for the heading of this press, a new audio source and new tokens on
+    screen with the status saying it is done; what the screen shows then."""
     from selenium.webdriver.common.by import By
 
-    base, token, path = server
+    button = next(b for b in studio.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == label)
+    button.click()
+    screen = page.wait(f"{heading} on screen", "const s = (() => {" + SCREEN + "})(); return s.heading && "
+                       "s.heading.startsWith(arguments[1]) && s.audio && s.audio !== arguments[2] && "
+                       "s.tokens !== arguments[3] && s.staves >= 4 && s.rolls > 0 && /piece\\(s\\) in/.test(s.text) && s;",
+                       timeout, studio, heading, before.get("audio"), before.get("tokens"))
+    assert "Could not" not in screen["text"] and "earlier press" not in screen["text"], screen["text"][:500]
+    return screen
+
+
+def _set_text(browser, element, value: str) -> None:
+    """Type into a widget's text box as a user does: select all, type, leave the box (its value is sent)."""
+    from selenium.webdriver.common.keys import Keys
+
+    element.click()
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(value)
+    element.send_keys(Keys.TAB)
+
+
+def _control(studio, label: str, css: str):
+    """The input (`css`) of the visible widget whose label is `label`."""
+    from selenium.webdriver.common.by import By
+
+    for widget in studio.find_elements(By.CSS_SELECTOR, ".widget-inline-hbox"):
+        labels = widget.find_elements(By.CSS_SELECTOR, "label")
+        if widget.is_displayed() and labels and labels[0].text.strip() == label:
+            return widget.find_element(By.CSS_SELECTOR, css)
+    raise AssertionError(f"no visible control labelled {label!r}")
+
+
+def test_the_studio_in_a_browser(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    base, token, path, out = server
     page = Page(browser)
     try:
         started = time.monotonic()
@@ -296,16 +365,12 @@ def test_the_studio_in_a_browser(server, browser):
         for slider in sliders:  # a drawn slider with its handle, not text
             handle = slider.find_element(By.CSS_SELECTOR, ".noUi-handle, .ui-slider-handle")
             assert slider.size["width"] > 100 and handle.is_displayed(), slider.get_attribute("outerHTML")[:300]
+        first_note = next(s for s in sliders if s.find_element(By.CSS_SELECTOR, "label").text == "first note")
+        assert first_note.find_element(By.CSS_SELECTOR, ".widget-readout").text == "67 · G4"  # a number and a name
 
-        button = next(b for b in studio.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "Generate")
-        button.click()
-        shown = page.wait("the player, the score and the piano roll", """
-            const studio = arguments[0], audio = studio.querySelector('audio');
-            const svg = studio.querySelector('div.jsfakes-score svg'), img = studio.querySelector('.widget-image');
-            return audio && audio.src && svg && img && img.naturalWidth > 0 &&
-                   {src: audio.src.slice(0, 5), width: svg.getBoundingClientRect().width,
-                    staves: svg.querySelectorAll('.staff').length, roll: img.naturalWidth};""",
-                          GENERATE_TIMEOUT, studio)
+        # Generate, three times, each with other settings: each press's own music on screen
+        screen = _press(page, studio, "Generate", "Generation 1: 1 piece(s) starting with the soprano on G4", {},
+                        GENERATE_TIMEOUT)
         print(f"generated: {time.monotonic() - started:.0f} s")
         size = browser.execute_async_script("""
             const done = arguments[arguments.length - 1];
@@ -313,10 +378,9 @@ def test_the_studio_in_a_browser(server, browser):
                                                                                     e => done(String(e)));""",
                                             studio)
         assert isinstance(size, int) and size > 44_000, f"the player has no sound: {size}"  # > 0.5 s of WAV
-        assert shown["width"] > 200 and shown["staves"] >= 4, shown  # the score drawn, four staves
-        assert "Could not" not in studio.text
+        assert screen["width"] > 200 and screen["staves"] >= 4, screen  # the score drawn, four staves
         browser.execute_script("arguments[0].scrollIntoView()", studio)
-        browser.save_screenshot(str(OUT / "studio.png"))
+        browser.save_screenshot(str(out / "studio.png"))
 
         # the download links look like links: a colour of their own, or underlined
         links = page.js("""
@@ -330,46 +394,87 @@ def test_the_studio_in_a_browser(server, browser):
             assert link["href"].startswith("data:"), link
             assert link["color"] != link["text"] or "underline" in link["decoration"], f"not styled as a link: {link}"
 
-        # the Compose tab: the keyboard and the melody's piano roll drawn, the example melody harmonised
+        Select(_control(studio, "starting voice", "select")).select_by_visible_text("alto")
+        page.wait("the first note to follow the voice", "return arguments[0].textContent.includes('·')",
+                  10, first_note.find_element(By.CSS_SELECTOR, ".widget-readout"))
+        _set_text(browser, _control(studio, "seed", "input"), "5")
+        screen = _press(page, studio, "Generate", "Generation 2: 1 piece(s) starting with the alto", screen,
+                        GENERATE_TIMEOUT)
+        assert "seed 5" in screen["heading"] and screen["tokens"].count("PIECE_START") == 1, screen["heading"]
+        assert screen["tokens"].split("TRACK_START")[1].strip().startswith("INST=48 (alto)"), screen["tokens"][:200]
+
+        pieces = _control(studio, "pieces", ".noUi-handle, .ui-slider-handle")
+        pieces.click()
+        pieces.send_keys(Keys.ARROW_RIGHT)  # 2 pieces
+        page.wait("two pieces chosen", "return arguments[0].textContent.trim() === '2'", 10,
+                  pieces.find_element(By.XPATH, "ancestor::div[contains(@class, 'widget-slider')]")
+                  .find_element(By.CSS_SELECTOR, ".widget-readout"))
+        screen = _press(page, studio, "Generate", "Generation 3: 2 piece(s) starting with the alto", screen,
+                        GENERATE_TIMEOUT)
+        assert screen["tokens"].count("PIECE_START") == 2 and "piece 2" in screen["text"], screen["text"][:300]
+        browser.save_screenshot(str(out / "studio-third-press.png"))
+
+        # the Compose tab: the keyboard (English names, a legend) and the melody's roll; harmonise twice
         next(t for t in studio.find_elements(By.CSS_SELECTOR, ".lm-TabBar-tab") if t.text == "Compose").click()
         keys = page.wait("the keyboard", """
             const keys = [...arguments[0].querySelectorAll('button')].filter(b => b.offsetParent &&
-                /^[a-g](is|es|s)?('*|,*)$/.test(b.textContent.trim()));
+                /^[A-G][♯♭]?[0-9]$/.test(b.textContent.trim()));
             const roll = [...arguments[0].querySelectorAll('.widget-image')].find(i => i.offsetParent);
-            return keys.length === 24 && roll && roll.naturalWidth > 0 && keys.length;""", 30, studio)
-        assert keys == 24
-        button = next(b for b in studio.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "Compose")
-        button.click()
-        composed = page.wait("the harmonisation's player and score", """
-            const audio = [...arguments[0].querySelectorAll('audio')].find(a => a.offsetParent && a.src);
-            const svg = [...arguments[0].querySelectorAll('div.jsfakes-score svg')].find(s => s.getBoundingClientRect().width);
-            return audio && svg && {staves: svg.querySelectorAll('.staff').length};""", GENERATE_TIMEOUT, studio)
-        assert composed["staves"] >= 4 and "Could not" not in studio.text, composed
+            return keys.length === 24 && roll && roll.naturalWidth > 0 && keys.map(k => k.textContent.trim());""",
+                         30, studio)
+        assert keys[:4] == ["C4", "C♯4", "D4", "E♭4"] and "LilyPond words" in studio.text, keys
+        uploads = [b for b in studio.find_elements(By.CSS_SELECTOR, ".jupyter-button, button")
+                   if b.is_displayed() and "melody file" in b.text]
+        assert uploads and page.js("return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", uploads[0]), \
+            "the upload button's label is cut"
+        screen = _press(page, studio, "Compose", "Composition 1: the soprano melody", screen, GENERATE_TIMEOUT)
         print(f"composed: {time.monotonic() - started:.0f} s")
-        browser.save_screenshot(str(OUT / "compose.png"))
+        melody_box = _control(studio, "melody", "textarea")
+        _set_text(browser, melody_box, "c4 d e f | g1")  # below the soprano: moved, and the studio says so
+        page.wait("the melody's warning", "return arguments[0].innerText.includes('moved 1 octave up')", 30, studio)
+        screen = _press(page, studio, "Compose", "Composition 2: the soprano melody “c4 d e f | g1”", screen,
+                        GENERATE_TIMEOUT)
+        assert "moved 1 octave up" in screen["text"]
+        history = [b.text for b in studio.find_elements(By.CSS_SELECTOR, ".widget-toggle-button")
+                   if b.is_displayed() and b.text.startswith("composition")]
+        assert history == ["composition 2", "composition 1"], history
+        browser.save_screenshot(str(out / "compose.png"))
 
-        # the Tokens tab: whole words on every line
+        # the Tokens tab: whole words on every line, a wrapped bar's rest indented past its start
         next(t for t in studio.find_elements(By.CSS_SELECTOR, ".lm-TabBar-tab") if t.text == "Tokens").click()
-        pre = page.wait("the tokens", """
-            const pre = [...arguments[0].querySelectorAll('pre')].find(p => p.offsetParent && p.textContent.includes('PIECE_START'));
-            return pre || null;""", 30, studio)
-        style = page.js("const s = getComputedStyle(arguments[0]); return [s.wordBreak, s.overflowWrap, s.whiteSpace];",
-                        pre)
-        assert style[0] != "break-all", f"the tokens' <pre> breaks words: word-break {style[0]}"
-        lines = pre.text.splitlines()  # a bar a line, as written
-        drawn = page.js(BROKEN_WORDS, pre)
+        box = page.wait("the tokens", """
+            return [...arguments[0].querySelectorAll('.jsfakes-tokens')].find(p => p.offsetParent) || null;""", 30,
+                        studio)
+        style = page.js("const s = getComputedStyle(arguments[0]); return [s.wordBreak, s.overflowWrap];", box)
+        assert style[0] != "break-all", f"the tokens break words: word-break {style[0]}"
+        lines = box.find_elements(By.CSS_SELECTOR, "p")  # a bar a line, as written
+        drawn = page.js(BROKEN_WORDS, box)
         assert len(lines) >= 4 and drawn["lines"] > len(lines), "no line wrapped: this window proves nothing"
         assert not drawn["broken"], f"words broken across lines in the Tokens tab ({style}): {drawn['broken'][:10]}"
-        browser.save_screenshot(str(OUT / "tokens.png"))
+        hanging = page.js("""
+            return [...arguments[0].querySelectorAll('p')].map(p => {
+              const range = document.createRange(); range.selectNodeContents(p);
+              const rects = [...range.getClientRects()].filter(r => r.width > 0);
+              const lefts = [...new Set(rects.map(r => Math.round(r.top)))].map(top =>
+                  Math.min(...rects.filter(r => Math.round(r.top) === top).map(r => r.left)));
+              return lefts;
+            });""", box)  # per line of tokens, where each of its drawn lines starts
+        wrapped = [lefts for lefts in hanging if len(lefts) > 1]
+        assert wrapped and all(min(lefts[1:]) > lefts[0] for lefts in wrapped), wrapped[:3]  # a wrapped line's rest
+        assert len({lefts[0] for lefts in hanging}) == 2, "bars are not indented under their track's line"
+        assert "(soprano)" in box.text and "(bass)" in box.text
+        browser.save_screenshot(str(out / "tokens.png"))
 
         errors = page.javascript_errors(base)
         assert not errors, f"JavaScript errors in the console: {errors}"
+        logged = page.js(LOG_ENTRIES)
+        assert logged is None or logged.startswith("0 "), f"JupyterLab's log has entries: {logged}"
     except BaseException:
-        _quietly(browser.save_screenshot, str(OUT / "failure.png"))
+        _quietly(browser.save_screenshot, str(out / "failure.png"))
         raise
     finally:
         _quietly(page.javascript_errors, base)  # the rest of the log
-        (OUT / "console.json").write_text(json.dumps(page.log, indent=1))
+        (out / "console.json").write_text(json.dumps(page.log, indent=1))
 
 
 def _quietly(function, *args):

@@ -40,3 +40,29 @@ def test_quiet_flag_on_every_command():
 
     for name, command in cli.build_parser()._subparsers._group_actions[0].choices.items():
         assert any("--quiet" in a.option_strings for a in command._actions), name
+
+
+def test_a_notebook_bar_is_one_output_that_ends_empty(monkeypatch):
+    """In a notebook the bar is one display updated in place; a saved notebook keeps it empty, not half full."""
+    import IPython.display
+
+    shown = []
+
+    class Handle:
+        def update(self, data, raw):
+            shown.append(data["text/plain"])
+
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw, display_id: shown.append(data["text/plain"]) or Handle())
+    monkeypatch.setitem(sys.modules, "ipykernel", sys)  # as inside a kernel
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("JSFAKES_QUICK", raising=False)
+    monkeypatch.setattr(config, "PROGRESS_AFTER", 0.2)
+    for _ in config.progress(range(12), "a slow loop"):
+        time.sleep(0.03)
+    assert any(line.startswith("a slow loop:") and "/12 [" in line for line in shown), shown
+    assert shown[-1] == ""  # closed: the output is left empty
+    shown.clear()
+    with config.quiet():  # the studio's work: its status line speaks instead
+        for _ in config.progress(range(12), "a slow loop"):
+            time.sleep(0.03)
+    assert shown == [] and config.QUIET is False

@@ -1,6 +1,8 @@
 """The generation studio: the plain function, files, and the widget app driven headless."""
 
+import html
 import itertools
+import threading
 
 import numpy as np
 import pretty_midi
@@ -68,7 +70,8 @@ def test_the_studio_builds_and_generates_headless(random_model):
     assert "Could not" not in app.status.value
     assert app.tokens.value.count("PIECE_START") == 2 and "valid (" in app.tokens.value
     assert "break-all" not in app.tokens.value and "word-break:normal" in app.tokens.value  # words stay whole
-    picker, shown = app.results.children  # two pieces: one on screen, buttons to choose
+    heading, picker, shown = app.results.children  # two pieces: one on screen, buttons to choose
+    assert heading.value.startswith("<b>Generation 1</b>: 2 piece(s)") and "seed 7" in heading.value
     first = shown.children[0]
     heading, player, drawn, roll = first.children
     assert player.value[:4] == b"RIFF" and "download" in heading.value and studio.LINK in heading.value
@@ -85,17 +88,22 @@ def test_no_combination_of_controls_crashes_it(random_model):
         app.voice.value, app.bpm.value, app.temperature.value = voice, bpm, temperature
         app.top_p.value, app.constrained.value = top_p, constrained
         assert app.generate() is not None, app.status.value
-        assert len(app.results.children) == 1
+        assert len(app.results.children) == 2  # the heading and the one piece
 
 
-def test_the_first_note_follows_the_voice(random_model):
+def test_the_first_note_follows_the_voice_and_is_named(random_model):
     net, tok = random_model
     app = studio.Studio(net, tok)
+    assert app.first_note.value == 67 and app.first_note.label == "67 · G4"  # the middle of the soprano's range
     app.voice.value = "bass"
-    assert (app.first_note.min, app.first_note.max) == generate.VOICE_RANGES[32]
-    assert app.first_note.min <= app.first_note.value <= app.first_note.max
+    pitches = [pitch for _, pitch in app.first_note.options]
+    assert (pitches[0], pitches[-1]) == generate.VOICE_RANGES[32] and app.first_note.value == pitches[-1] == 64
+    assert app.first_note.label == "64 · E4"
+    app.first_note.value = 39
+    assert app.first_note.label == "39 · E♭2" and app.settings().first_note == 39
     app.voice.value = "soprano"
-    assert (app.first_note.min, app.first_note.max) == generate.VOICE_RANGES[0]
+    pitches = [pitch for _, pitch in app.first_note.options]
+    assert (pitches[0], pitches[-1]) == generate.VOICE_RANGES[0] and app.first_note.value == pitches[0]
 
 
 def test_an_error_becomes_one_sentence_in_the_ui(random_model, monkeypatch):
@@ -116,7 +124,8 @@ def test_tokens_tab_wraps_a_bar_per_line(random_model):
     app = studio.Studio(net, tok)
     result = app.generate()
     assert app.tokens.value.count("BAR_START") == mmm.words(result.pieces[0].tokens).count("BAR_START") == 16
-    assert "\n    BAR_START" in app.tokens.value
+    assert app.tokens.value.count("<b>(soprano)</b>") == 1 and app.tokens.value.count("<b>(bass)</b>") == 1
+    assert app.tokens.value.count('<p style="padding-left:8ch;text-indent:-4ch') == 16  # a bar a line, indented
 
 
 def test_a_hub_model_when_online(fake_hub, random_model, tmp_path, capsys):
@@ -167,7 +176,8 @@ def test_the_keyboard_writes_the_notation_and_the_preview_says_what_is_wrong():
     app = studio.Studio(net, tok)
     app.edit_buttons[3].click()  # clear
     assert app.melody.value == ""
-    assert [k.description for k in app.keys[:3]] == ["c'", "cis'", "d'"] and app.keys[-1].description == "b''"
+    assert [k.description for k in app.keys[:4]] == ["C4", "C♯4", "D4", "E♭4"] and app.keys[-1].description == "B5"
+    assert [k.tooltip for k in app.keys[:2]] == ["writes c'", "writes cis'"]  # the LilyPond word (see the legend)
     app.keys[14].click()  # d'' as a quarter
     app.duration.value, app.dotted.value = "8", True
     app.keys[11].click()
@@ -180,7 +190,7 @@ def test_the_keyboard_writes_the_notation_and_the_preview_says_what_is_wrong():
     app.keys[0].click()
     app.edit_buttons[1].click()  # a bar check
     app.melody_voice.value = "bass"
-    assert app.keys[0].description == "c,"  # two octaves from the bass's low C
+    assert app.keys[0].description == "C2" and app.keys[0].tooltip == "writes c,"  # two octaves from the bass's low C
     app.keys[12].click()
     app.duration.value = "1"
     assert app.melody.value == "d''4 b'8. r2 c'2 | c2"
@@ -188,36 +198,159 @@ def test_the_keyboard_writes_the_notation_and_the_preview_says_what_is_wrong():
     assert app.melody_note.value.startswith("2 bar(s), 3 notes") and app.melody_roll.value[:4] == b"\x89PNG"
 
 
+def _shown(box, kind):
+    """The widgets of a type that a box shows, depth first (the pieces the pickers show, not those they hide)."""
+    found = [box] if isinstance(box, kind) else []
+    for child in getattr(box, "children", ()):
+        found += _shown(child, kind)
+    return found
+
+
 def test_compose_harmonises_then_continues_redoes_and_refills_its_own_pieces():
+    import ipywidgets as w
+
     net, tok = studio.bundled()
     app = studio.Studio(net, tok)
     app.instruments[0].value = "as written"
     assert app.compose() is not None, app.compose_status.value  # the example melody, harmonised
     harmonised = app.composed.pieces[0].tokens
     assert mmm.voice_steps(harmonised)[0] == list(melody.parse(app.EXAMPLE).notes)
-    assert list(app.pieces) == ["composed piece 1"] and app.compose_results.children[0].children[1].value[:4] == b"RIFF"
+    assert list(app.pieces) == ["composition 1 · piece 1"] and _shown(app.compose_results, w.Audio)[0].value[:4] == b"RIFF"
+    assert _shown(app.compose_results, w.HTML)[0].value.startswith("<b>Composition 1</b>: the soprano melody")
     app.task.value, app.length.value = "continue", 6
     assert app._boxes["melody"].layout.display == "none" and app.length.layout.display == ""
     assert app.compose() is not None, app.compose_status.value
     longer = app.composed.pieces[0]
+    assert app.piece.value == "composition 2 · piece 1"  # the newest piece is the one to work on
     assert (app.length.min, app.length.value) == (7, 7)  # the next continuation: past its 6 bars
     assert longer.report.ok and all(c[:4] == mmm.cells(harmonised)[v] for v, c in mmm.cells(longer.tokens).items())
-    app.task.value, app.refill_bars.value = "refill", "5,6"
-    for box in app.voices:  # no voice ticked: bars 5-6 of every voice
-        box.value = False
+    chooser = app.compose_results.children[0]  # the history, newest first; an older one a click away
+    assert chooser.options == ("composition 2", "composition 1")
+    chooser.value = "composition 1"
+    assert _shown(app.compose_results, w.HTML)[0].value.startswith("<b>Composition 1</b>")
+    app.task.value = "refill"
+    assert [box.value for box in app.voices] == [False] * 4 and "none ticked: all four" in app.voices_label.value
+    app.refill_bars.value = "5,6"  # no voice ticked: bars 5-6 of every voice
     assert app.compose() is not None, app.compose_status.value
     refilled = mmm.cells(app.composed.pieces[0].tokens)
     assert all(refilled[v][:4] == mmm.cells(longer.tokens)[v][:4] for v in range(4))
     app.task.value = "regenerate"
-    app.voices[2].value = True  # the tenor
+    assert [box.value for box in app.voices] == [False, True, False, False] and "redo" in app.voices_label.value
+    app.voices[1].value, app.voices[2].value = False, True  # the tenor only
     app.generate()
-    assert set(app.pieces) == {"generated piece 1", "composed piece 1"}
-    app.piece.value = "generated piece 1"
+    assert set(app.pieces) == {"generation 1 · piece 1"} | {f"composition {n} · piece 1" for n in (1, 2, 3)}
+    app.piece.value = "generation 1 · piece 1"
     assert app.compose() is not None, app.compose_status.value
-    source, redone = mmm.cells(app.pieces["generated piece 1"]), mmm.cells(app.composed.pieces[0].tokens)
+    source, redone = mmm.cells(app.pieces["generation 1 · piece 1"]), mmm.cells(app.composed.pieces[0].tokens)
     assert all(redone[v] == source[v] for v in (0, 1, 3))
     app.refill_bars.value, app.task.value = "0", "refill"
     assert app.compose() is None and "Could not compose: &#x27;0&#x27; is not bar numbers" in app.compose_status.value
+    assert app.compose_results.children[0].value == studio.STALE  # what is still shown is marked as older
+    for _ in range(3):  # the history keeps the last five; the pieces of older ones are no longer offered
+        app.task.value = "harmonize"
+        assert app.compose() is not None
+    assert app.compose_results.children[0].options == tuple(f"composition {n}" for n in (7, 6, 5, 4, 3))
+    assert not any(label.startswith(("composition 1 ", "composition 2 ")) for label in app.pieces)
+
+
+def _expected(net, tok, settings):
+    """The rows and audio that `settings` make, computed apart from the studio."""
+    rows = settings.sample(net, tok)
+    return rows, [studio.piece_bytes(studio.to_piece(r, settings.bpm, settings.instruments, bars=4), "wav") for r in rows]
+
+
+def _in_a_thread(press):
+    """Press as JupyterLab 4.6 does: in a worker thread of the kernel, not the one that imported everything."""
+    failures = []
+    thread = threading.Thread(target=lambda: _record(press, failures))
+    thread.start()
+    thread.join()
+    assert not failures, failures
+
+
+def _record(press, failures):
+    try:
+        press()
+    except BaseException as error:  # noqa: BLE001 (reported by the caller)
+        failures.append(repr(error))
+
+
+def test_every_press_in_a_worker_thread_shows_its_own_result(random_model):
+    import ipywidgets as w
+
+    net, tok = random_model
+    app = studio.Studio(net, tok)
+    app.button.click()  # the first press in the main thread, as a notebook cell would
+    screens = []
+    for seed, voice, n in ((3, "alto", 2), (4, "bass", 1), (5, "tenor", 3)):
+        app.seed.value, app.voice.value, app.n.value = seed, voice, n
+        _in_a_thread(app.button.click)
+        assert app.status.value.startswith(f"{n} piece(s) in "), app.status.value
+        rows, wavs = _expected(net, tok, app.settings())
+        assert [p.tokens for p in app.result.pieces] == rows and all(r.startswith(generate.prompt(voice)) for r in rows)
+        audio_shown, = _shown(app.results, w.Audio)  # the picker shows piece 1
+        assert audio_shown.value == wavs[0]
+        for row in rows:  # the Tokens tab holds every piece, bar by bar
+            assert all(html.escape(line.strip()) in app.tokens.value for line in mmm.pretty(row).splitlines())
+        score, = [h for h in _shown(app.results, w.HTML) if "jsfakes-score" in h.value]
+        assert score.value.count('class="staff"') == 16  # four staves in four bars: drawn in that thread too (verovio's fonts found)
+        screens.append((audio_shown.value, app.tokens.value))
+    assert len({audio for audio, _ in screens}) == len({tokens for _, tokens in screens}) == 3  # each press: new
+    app.task.value = "harmonize"
+    for melody_text, seed, n in (("c''4 d'' e'' f'' | g''1", 1, 2), ("g'2 a' | b'1", 2, 1)):
+        app.melody.value, app.seed.value, app.n.value = melody_text, seed, n
+        _in_a_thread(app.compose_button.click)
+        assert app.compose_status.value.startswith(f"{n} piece(s) in "), app.compose_status.value
+        assert len(app.composed.pieces) == n
+        assert all(mmm.voice_steps(p.tokens)[0] == list(melody.parse(melody_text).notes) for p in app.composed.pieces)
+        audio_shown, = _shown(app.compose_results, w.Audio)
+        assert audio_shown.value == studio.piece_bytes(app.composed.pieces[0], "wav")
+        assert html.escape(melody_text[:20]) in _shown(app.compose_results, w.HTML)[0].value
+    assert app.compose_results.children[0].options == ("composition 2", "composition 1")
+
+
+def test_a_failure_while_drawing_is_one_sentence_and_the_old_result_is_marked(random_model, monkeypatch):
+    from jsfakes_utils import score
+
+    net, tok = random_model
+    app = studio.Studio(net, tok)
+    assert app.generate() is not None
+    before = list(app.results.children)
+
+    def broken(*args, **kwargs):
+        raise ValueError("verovio could not read the score")
+
+    monkeypatch.setattr(score, "svg", broken)
+    app.seed.value = 9
+    assert app.generate() is None
+    assert app.status.value == '<span style="color:#b00">Could not generate: verovio could not read the score</span>'
+    assert app.results.children[0].value == studio.STALE and list(app.results.children[1:]) == before
+    assert app.generate() is None and [getattr(c, "value", None) for c in app.results.children].count(studio.STALE) == 1  # once
+    monkeypatch.undo()
+    assert app.generate() is not None and "piece(s) in" in app.status.value
+    assert app.results.children[0].value.startswith("<b>Generation 2</b>")
+
+
+def test_what_the_user_must_know_is_said_in_the_studio(random_model):
+    net, tok = random_model
+    app = studio.Studio(net, tok)
+    app.melody.value = "c4 d e f | g1"  # two octaves below the soprano's range: moved, and said so
+    assert "moved 1 octave up to fit the soprano range" in app.melody_note.value
+    assert app.melody_roll.layout.display == "" and app.melody_roll.value[:4] == b"\x89PNG"
+    assert app.compose() is not None and "moved 1 octave up" in app.compose_status.value
+    app.melody.value = "c4 d e"
+    assert "not whole 4/4 bars" in app.melody_note.value and app.melody_roll.layout.display == "none"  # no stale roll
+
+
+def test_the_staves_are_named_after_the_instruments(random_model):
+    import ipywidgets as w
+
+    net, tok = random_model
+    app = studio.Studio(net, tok)
+    app.instruments[0].value, app.instruments[3].value = "choir", "cello"
+    app.generate()
+    score, = [h for h in _shown(app.results, w.HTML) if "jsfakes-score" in h.value]
+    assert "Soprano (choir)" in score.value and "Bass (cello)" in score.value and "Alto (" not in score.value
 
 
 def _upload(name, content):
@@ -231,7 +364,7 @@ def _upload(name, content):
 def test_compose_takes_uploaded_files(tmp_path):
     net, tok = studio.bundled()
     app = studio.Studio(net, tok)
-    assert app.compose() is not None and (app.task.value, app.piece.value) == ("harmonize", "composed piece 1")
+    assert app.compose() is not None and (app.task.value, app.piece.value) == ("harmonize", "composition 1 · piece 1")
     app.task.value = "continue"
     app.pieces.clear()
     app.piece.options = []
@@ -239,10 +372,10 @@ def test_compose_takes_uploaded_files(tmp_path):
     row = app.composed.pieces[0].tokens
     midi = audio.midi_bytes(mmm.decode(row, bpm=70))
     app.piece_upload.value = _upload("mine.mid", midi)
-    assert app.piece.value == "uploaded mine.mid" and "ready" in app.compose_status.value
-    assert mmm.cells(app.pieces["uploaded mine.mid"]) == mmm.cells(row)
+    assert app.piece.value == "uploaded · mine.mid" and "ready" in app.compose_status.value
+    assert mmm.cells(app.pieces["uploaded · mine.mid"]) == mmm.cells(row)
     app.piece_upload.value = _upload("bad.txt", b"oops")
-    assert "not a valid piece" in app.compose_status.value and app.piece.value == "uploaded mine.mid"
+    assert "not a valid piece" in app.compose_status.value and app.piece.value == "uploaded · mine.mid"
     tune = audio.midi_bytes(mmm.decode(mmm.join({0: melody.parse(app.EXAMPLE).cells()}), bpm=90))
     app.melody.value = ""
     app.melody_upload.value = _upload("tune.mid", tune)

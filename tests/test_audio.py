@@ -85,6 +85,17 @@ def test_piano_roll(tmp_path):
     assert path.stat().st_size > 1000
 
 
+def test_piano_roll_axes_read_as_music():
+    """Pitches named on the C's (an octave shown at least), bars numbered from 1, one tick a bar."""
+    ax = plots.piano_roll(mmm.decode(mmm.join({0: [["BAR_START", "NOTE_ON=71", "TIME_DELTA=16", "NOTE_OFF=71", "BAR_END"]] * 8})))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["C5 (72)"]  # B4 alone: the C beside it named
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(bar) for bar in range(1, 9)]
+    assert ax.get_xlabel() == "bar" and ax.get_xlim() == (0, 32)
+    ax = plots.piano_roll(mmm.decode(ROW))
+    assert all(t.get_text().startswith("C") for t in ax.get_yticklabels())
+    assert [mmm.note_name(p) for p in (60, 61, 63, 70, 21)] == ["C4", "C♯4", "E♭4", "B♭4", "A0"]
+
+
 # Four bars whose last bar ends early with a rest: the file must still last four bars.
 FOUR_BARS = mmm.encode(make_sequence({0: [(0, 16, 72), (16, 32, 71), (32, 48, 72), (48, 52, 74)],
                                       3: [(0, 32, 48), (32, 52, 43)]}), bars=4)[0]

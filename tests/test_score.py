@@ -56,3 +56,10 @@ def test_notes_are_spelt_in_the_guessed_key():
     assert names == ["E", "F#", "G#", "A", "B", "C#", "D#", "E"]
     assert score._spelling(music21.key.Key("g", "minor"))[6] == "F#"  # the leading note of G minor
     assert score._spelling(music21.key.Key("B-"))[3] == "E-"
+
+
+def test_keys_are_spelled_for_people():
+    a_flat = make_sequence({0: [(0, 16, 68), (16, 32, 72), (32, 48, 75), (48, 64, 68)],
+                            3: [(0, 16, 44), (16, 32, 49), (32, 48, 51), (48, 64, 44)]})
+    assert score.key_name(a_flat) == "A♭ major"  # music21 itself says "A- major"
+    assert score.key_name(mmm.decode(PIECE)) == "G major"

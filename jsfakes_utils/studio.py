@@ -116,7 +116,7 @@ def play(rows: list[str], settings: generate.Settings | None = None, reference=N
         if verdicts is not None:
             piece.novelty, piece.bars_seen = verdicts.loc[k, "verdict"], verdicts.loc[k, "bars seen in training"]
         if out is not None:
-            piece.files = export(piece, out, f"piece-{k + 1}", instruments, formats)
+            piece.files = export(piece, out, f"piece-{k + 1}", formats=formats)  # staves: the piece's instruments
     return Result(pieces, bpm, time.perf_counter() - started)
 
 
@@ -294,8 +294,7 @@ class Studio:
 
     def _voice_changed(self, change) -> None:
         notes = self._notes(change["new"])
-        pitches = [pitch for _, pitch in notes]
-        kept = min(max(self.first_note.value, pitches[0]), pitches[-1])  # the same note where the voice has it
+        kept = min(max(self.first_note.value, notes[0][1]), notes[-1][1])  # the same note where the voice has it
         self.first_note.options = notes
         self.first_note.value = kept
 
@@ -508,8 +507,8 @@ class Studio:
             return [shown]
         chooser = w.ToggleButtons(options=[n for n, _ in reversed(self.history)], value=name,
                                   style={"button_width": "120px"})
-        boxes = dict(self.history)
-        chooser.observe(lambda change: setattr(shown, "children", boxes[change["new"]]), names="value")
+        by_name = dict(self.history)
+        chooser.observe(lambda change: setattr(shown, "children", by_name[change["new"]]), names="value")
         return [chooser, shown]
 
     def _composed(self, task: str) -> Result:
